@@ -1,0 +1,534 @@
+package dev.converge.crdt;
+
+import dev.converge.crdt.causal.CausalContext;
+import dev.converge.crdt.causal.Dot;
+import dev.converge.crdt.codec.StateReader;
+import dev.converge.crdt.codec.StateWriter;
+import dev.converge.crdt.codec.ValueCodec;
+import dev.converge.crdt.internal.PersistentHashMap;
+import java.util.AbstractSet;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * An observed-remove set with add-wins semantics and no tombstones: the optimized OR-Set of
+ * Bieniusa et al. [1] in the delta-state form of Almeida et al. [2] (§7, "AWORSet"). Conflict
+ * rule: <b>a concurrent add and remove of the same element leaves it present</b>; a remove only
+ * removes the adds it has observed.
+ *
+ * <p>Each add is tagged with a fresh {@link Dot}; the state maps each present element to the dots
+ * of the adds that are still visible, and a {@link CausalContext} records every dot ever seen. An
+ * element whose dots all left is simply absent: removed elements leave no garbage behind, and the
+ * context stays compact (one interval per replica in the steady state).
+ *
+ * <p><b>Cost.</b> Elements live in a persistent hash map ({@link PersistentHashMap}, CHAMP), so an
+ * add or remove costs O(log32 n) and copies nothing of the rest of the set. A delta also records
+ * its <em>scope</em>, the elements it touches (a removed element appears with no dots), so applying
+ * a delta ({@code state.merge(delta)}) visits only those elements: O(|delta| log n). This is sound
+ * because every dot in a delta's context was a dot of an element in its scope when the delta was
+ * made. The scope is a hint for cost only: {@link #equals} ignores it. A full-state merge visits
+ * both states, O(n + m). See docs/decisions/0002-persistent-collections-for-crdt-state.md.
+ *
+ * <p>Mutators apply to replica states only ({@link #isDelta()} false). Immutable; thread-safe.
+ *
+ * <p>[1] Bieniusa, Zawirski, Preguiça, Shapiro, Baquero, Balegas, Duarte. An optimized
+ * conflict-free replicated set. arXiv:1210.3368, 2012. <br>
+ * [2] Almeida, Shoker, Baquero. Delta State Replicated Data Types. JPDC 111, 2018.
+ *
+ * @param <E> the element type; elements must be immutable with value equality
+ */
+public final class ORSet<E> implements Crdt<ORSet<E>> {
+
+  /*
+   * Map values: a Dot (the common case, one visible add), or an immutable List<Dot> sorted
+   * ascending with two or more dots (concurrent adds), or NO_DOTS: only in deltas, for an element
+   * the delta removes. Invariant: every dot stored in `entries` is in `context`.
+   */
+  private static final List<Dot> NO_DOTS = List.of();
+
+  private static final ORSet<?> EMPTY =
+      new ORSet<>(PersistentHashMap.empty(), CausalContext.empty(), false);
+  private static final ORSet<?> EMPTY_DELTA =
+      new ORSet<>(PersistentHashMap.empty(), CausalContext.empty(), true);
+
+  private final PersistentHashMap<E, Object> entries;
+  private final CausalContext context;
+  private final boolean delta;
+
+  private ORSet(PersistentHashMap<E, Object> entries, CausalContext context, boolean delta) {
+    this.entries = entries;
+    this.context = context;
+    this.delta = delta;
+  }
+
+  /** The empty set. */
+  @SuppressWarnings("unchecked")
+  public static <E> ORSet<E> empty() {
+    return (ORSet<E>) EMPTY;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static <E> ORSet<E> emptyDelta() {
+    return (ORSet<E>) EMPTY_DELTA;
+  }
+
+  /** The type descriptor for elements encoded by {@code codec}; tag {@code orset:<codec tag>}. */
+  public static <E> CrdtType<ORSet<E>> type(ValueCodec<E> codec) {
+    return new Type<>(codec);
+  }
+
+  /** True if {@code element} is present. O(log n). */
+  public boolean contains(Object element) {
+    Object dots = entries.get(element);
+    return dots != null && dots != NO_DOTS;
+  }
+
+  /** The number of present elements; O(1) for replica states. */
+  public int size() {
+    if (!delta) {
+      return entries.size();
+    }
+    int[] count = {0};
+    entries.forEach((e, dots) -> count[0] += dots == NO_DOTS ? 0 : 1);
+    return count[0];
+  }
+
+  public boolean isEmpty() {
+    return size() == 0;
+  }
+
+  /** An unmodifiable live view of the present elements; not a copy. */
+  public Set<E> elements() {
+    return new ElementView();
+  }
+
+  /** The dots of the visible adds of {@code element}, ascending; empty if absent. */
+  public List<Dot> dots(Object element) {
+    return dotList(entries.get(element));
+  }
+
+  /** Every dot this state has seen. */
+  public CausalContext context() {
+    return context;
+  }
+
+  /** True if this value is a delta (it carries a scope) rather than a replica state. */
+  public boolean isDelta() {
+    return delta;
+  }
+
+  /**
+   * Adds {@code element} on behalf of {@code replica}, with a fresh dot that supersedes the
+   * element's visible adds. O(log n).
+   *
+   * @throws IllegalStateException if this is a delta
+   */
+  public Mutation<ORSet<E>> add(ReplicaId replica, E element) {
+    Objects.requireNonNull(replica, "replica");
+    Objects.requireNonNull(element, "element");
+    requireState();
+    Dot dot = context.nextDot(replica);
+    CausalContext deltaContext = CausalContext.of(dot);
+    for (Dot old : dotList(entries.get(element))) {
+      deltaContext = deltaContext.add(old);
+    }
+    ORSet<E> state = new ORSet<>(entries.put(element, dot), context.add(dot), false);
+    ORSet<E> d = new ORSet<>(PersistentHashMap.<E, Object>empty().put(element, dot), deltaContext, true);
+    return new Mutation<>(state, d);
+  }
+
+  /**
+   * Removes {@code element}: the adds observed here stop counting; concurrent adds elsewhere
+   * survive. A no-op (empty delta) if absent. O(log n).
+   *
+   * @throws IllegalStateException if this is a delta
+   */
+  public Mutation<ORSet<E>> remove(E element) {
+    Objects.requireNonNull(element, "element");
+    requireState();
+    Object dots = entries.get(element);
+    if (dots == null) {
+      return new Mutation<>(this, emptyDelta());
+    }
+    CausalContext deltaContext = CausalContext.empty();
+    for (Dot old : dotList(dots)) {
+      deltaContext = deltaContext.add(old);
+    }
+    ORSet<E> state = new ORSet<>(entries.remove(element), context, false);
+    ORSet<E> d =
+        new ORSet<>(PersistentHashMap.<E, Object>empty().put(element, NO_DOTS), deltaContext, true);
+    return new Mutation<>(state, d);
+  }
+
+  /** Removes every present element; the delta is as large as the set. */
+  public Mutation<ORSet<E>> clear() {
+    requireState();
+    Mutation<ORSet<E>> result = new Mutation<>(this, emptyDelta());
+    for (E element : elements()) {
+      result = result.then(s -> s.remove(element));
+    }
+    return result;
+  }
+
+  /** A mutator that adds {@code element} on the running replica. */
+  public static <E> Mutator<ORSet<E>> adding(E element) {
+    Objects.requireNonNull(element, "element");
+    return (set, ctx) -> set.add(ctx.replica(), element);
+  }
+
+  /** A mutator that removes {@code element}. */
+  public static <E> Mutator<ORSet<E>> removing(E element) {
+    Objects.requireNonNull(element, "element");
+    return (set, ctx) -> set.remove(element);
+  }
+
+  private void requireState() {
+    if (delta) {
+      throw new IllegalStateException("mutators apply to replica states, not to deltas");
+    }
+  }
+
+  @Override
+  public ORSet<E> merge(ORSet<E> other) {
+    if (other == this) {
+      return this;
+    }
+    if (!delta && !other.delta) {
+      return mergeStates(other);
+    }
+    if (delta && other.delta) {
+      return entries.size() >= other.entries.size()
+          ? mergeScoped(this, other, true)
+          : mergeScoped(other, this, true);
+    }
+    return delta ? mergeScoped(other, this, false) : mergeScoped(this, other, false);
+  }
+
+  /*
+   * Joins `scoped` (a delta) into `base`, visiting only the delta's elements. Elements of `base`
+   * outside the scope keep their dots: no dot of theirs is in the delta's context.
+   */
+  private static <E> ORSet<E> mergeScoped(ORSet<E> base, ORSet<E> scoped, boolean resultIsDelta) {
+    PersistentHashMap.Builder<E, Object> out = null;
+    for (Map.Entry<E, Object> entry : scoped.entries) {
+      E element = entry.getKey();
+      Object mine = base.entries.get(element);
+      Object joined = joinDots(mine, base.context, entry.getValue(), scoped.context);
+      if (joined == NO_DOTS && !resultIsDelta) {
+        if (mine != null) {
+          out = out != null ? out : base.entries.toBuilder();
+          out.remove(element);
+        }
+      } else if (!joined.equals(mine)) {
+        out = out != null ? out : base.entries.toBuilder();
+        out.put(element, joined);
+      }
+    }
+    CausalContext mergedContext = base.context.merge(scoped.context);
+    if (out == null && mergedContext == base.context && base.delta == resultIsDelta) {
+      return base;
+    }
+    return new ORSet<>(out == null ? base.entries : out.build(), mergedContext, resultIsDelta);
+  }
+
+  private ORSet<E> mergeStates(ORSet<E> other) {
+    PersistentHashMap.Builder<E, Object> out = entries.toBuilder();
+    boolean[] changed = {false};
+    other.entries.forEach(
+        (element, theirs) -> {
+          Object mine = entries.get(element);
+          Object joined = joinDots(mine, context, theirs, other.context);
+          if (joined == NO_DOTS) {
+            if (mine != null) {
+              out.remove(element);
+              changed[0] = true;
+            }
+          } else if (!joined.equals(mine)) {
+            out.put(element, joined);
+            changed[0] = true;
+          }
+        });
+    entries.forEach(
+        (element, mine) -> {
+          if (!other.entries.containsKey(element)) {
+            Object kept = joinDots(mine, context, null, other.context);
+            if (kept == NO_DOTS) {
+              out.remove(element);
+              changed[0] = true;
+            } else if (!kept.equals(mine)) {
+              out.put(element, kept);
+              changed[0] = true;
+            }
+          }
+        });
+    CausalContext mergedContext = context.merge(other.context);
+    if (!changed[0] && mergedContext == context) {
+      return this;
+    }
+    return new ORSet<>(changed[0] ? out.build() : entries, mergedContext, false);
+  }
+
+  /*
+   * The dots of one element after a join [2, §7]: those in both sides, plus those on one side that
+   * the other side's context has not seen (seen and absent means removed there).
+   */
+  private static Object joinDots(Object a, CausalContext ca, Object b, CausalContext cb) {
+    if (a instanceof Dot x && b instanceof Dot y) {
+      if (x.equals(y)) {
+        return x;
+      }
+      boolean keepX = !cb.contains(x);
+      boolean keepY = !ca.contains(y);
+      if (keepX && keepY) {
+        return x.compareTo(y) < 0 ? List.of(x, y) : List.of(y, x);
+      }
+      return keepX ? x : keepY ? y : NO_DOTS;
+    }
+    List<Dot> left = dotList(a);
+    List<Dot> right = dotList(b);
+    List<Dot> kept = new ArrayList<>(left.size() + right.size());
+    for (Dot d : left) {
+      if (right.contains(d) || !cb.contains(d)) {
+        kept.add(d);
+      }
+    }
+    for (Dot d : right) {
+      if (!left.contains(d) && !ca.contains(d)) {
+        kept.add(d);
+      }
+    }
+    return canonicalDots(kept);
+  }
+
+  private static Object canonicalDots(List<Dot> dots) {
+    if (dots.isEmpty()) {
+      return NO_DOTS;
+    }
+    if (dots.size() == 1) {
+      return dots.get(0);
+    }
+    Dot[] sorted = dots.toArray(new Dot[0]);
+    Arrays.sort(sorted);
+    return List.of(sorted);
+  }
+
+  @SuppressWarnings("unchecked")
+  private static List<Dot> dotList(Object dots) {
+    if (dots == null) {
+      return NO_DOTS;
+    }
+    return dots instanceof Dot d ? List.of(d) : (List<Dot>) dots;
+  }
+
+  /** Equal if the same elements have the same dots and the contexts are equal; scope ignored. */
+  @Override
+  public boolean equals(Object o) {
+    if (o == this) {
+      return true;
+    }
+    if (!(o instanceof ORSet<?> other) || !context.equals(other.context)) {
+      return false;
+    }
+    if (!delta && !other.delta) {
+      return entries.equals(other.entries);
+    }
+    return visibleEntriesIn(this, other) && visibleEntriesIn(other, this);
+  }
+
+  private static boolean visibleEntriesIn(ORSet<?> a, ORSet<?> b) {
+    for (Map.Entry<?, Object> entry : a.entries) {
+      if (entry.getValue() != NO_DOTS && !entry.getValue().equals(b.entries.get(entry.getKey()))) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  @Override
+  public int hashCode() {
+    int h = 0;
+    if (!delta) {
+      h = entries.hashCode();
+    } else {
+      for (Map.Entry<E, Object> entry : entries) {
+        if (entry.getValue() != NO_DOTS) {
+          h += entry.getKey().hashCode() ^ entry.getValue().hashCode();
+        }
+      }
+    }
+    return 31 * h + context.hashCode();
+  }
+
+  @Override
+  public String toString() {
+    StringBuilder sb = new StringBuilder(delta ? "ORSet.delta{" : "ORSet{");
+    int shown = 0;
+    for (Map.Entry<E, Object> entry : entries) {
+      if (shown++ == 20) {
+        sb.append(", ...");
+        break;
+      }
+      sb.append(shown == 1 ? "" : ", ").append(entry.getKey()).append('=').append(entry.getValue());
+    }
+    return sb.append(" | ").append(context).append('}').toString();
+  }
+
+  private final class ElementView extends AbstractSet<E> {
+    @Override
+    public boolean contains(Object o) {
+      return ORSet.this.contains(o);
+    }
+
+    @Override
+    public int size() {
+      return ORSet.this.size();
+    }
+
+    @Override
+    public Iterator<E> iterator() {
+      Iterator<Map.Entry<E, Object>> it = entries.iterator();
+      return new Iterator<>() {
+        private E next = advance();
+
+        private E advance() {
+          while (it.hasNext()) {
+            Map.Entry<E, Object> entry = it.next();
+            if (entry.getValue() != NO_DOTS) {
+              return entry.getKey();
+            }
+          }
+          return null;
+        }
+
+        @Override
+        public boolean hasNext() {
+          return next != null;
+        }
+
+        @Override
+        public E next() {
+          if (next == null) {
+            throw new NoSuchElementException();
+          }
+          E result = next;
+          next = advance();
+          return result;
+        }
+      };
+    }
+  }
+
+  /*
+   * Format 1: {"delta": bool, "context": [replica, from, to, ...],
+   *            "entries": [element, [replica, counter, ...], ...]}
+   * Elements ascending by the value codec's order; each element's dots ascending, at least one
+   * for replica states, none allowed only in deltas; every dot must lie in the context.
+   */
+  private record Type<E>(ValueCodec<E> codec) implements CrdtType<ORSet<E>> {
+
+    Type {
+      Objects.requireNonNull(codec, "codec");
+    }
+
+    @Override
+    public String tag() {
+      return "orset:" + codec.tag();
+    }
+
+    @Override
+    public int version() {
+      return 1;
+    }
+
+    @Override
+    public ORSet<E> empty() {
+      return ORSet.empty();
+    }
+
+    @Override
+    public Class<?> valueClass() {
+      return ORSet.class;
+    }
+
+    @Override
+    public void write(ORSet<E> value, StateWriter out) {
+      out.startObject().field("delta").writeBoolean(value.delta).field("context");
+      CausalEncoding.writeContext(out, value.context);
+      out.field("entries").startArray();
+      @SuppressWarnings("unchecked")
+      E[] elements = (E[]) new Object[value.entries.size()];
+      int n = 0;
+      for (Map.Entry<E, Object> entry : value.entries) {
+        elements[n++] = entry.getKey();
+      }
+      Arrays.sort(elements, codec);
+      for (E element : elements) {
+        out.writeValue(codec, element).startArray();
+        for (Dot dot : dotList(value.entries.get(element))) {
+          CausalEncoding.writeDot(out, dot);
+        }
+        out.endArray();
+      }
+      out.endArray().endObject();
+    }
+
+    @Override
+    public ORSet<E> read(StateReader in, int version) {
+      in.startObject();
+      in.field("delta");
+      boolean delta = in.readBoolean();
+      in.field("context");
+      CausalContext context = CausalEncoding.readContext(in);
+      in.field("entries");
+      in.startArray();
+      PersistentHashMap.Builder<E, Object> entries = PersistentHashMap.builder();
+      E previous = null;
+      while (in.nextElement()) {
+        E element = in.readValue(codec);
+        if (previous != null && codec.compare(previous, element) >= 0) {
+          throw in.invalid("set elements not strictly ascending");
+        }
+        previous = element;
+        if (!in.nextElement()) {
+          throw in.malformed("set element without its dots");
+        }
+        entries.put(element, readDots(in, context, delta));
+      }
+      in.endObject();
+      if (entries.size() == 0 && context.isEmpty()) {
+        return delta ? emptyDelta() : ORSet.empty();
+      }
+      return new ORSet<>(entries.build(), context, delta);
+    }
+
+    private static Object readDots(StateReader in, CausalContext context, boolean delta) {
+      in.startArray();
+      List<Dot> dots = new ArrayList<>(1);
+      while (in.nextElement()) {
+        Dot dot = CausalEncoding.readDot(in);
+        if (!dots.isEmpty() && dots.get(dots.size() - 1).compareTo(dot) >= 0) {
+          throw in.invalid("dots not strictly ascending at " + dot);
+        }
+        if (!context.contains(dot)) {
+          throw in.invalid("dot " + dot + " is not in the set's causal context");
+        }
+        dots.add(dot);
+      }
+      if (dots.isEmpty() && !delta) {
+        throw in.invalid("an element of a replica state without dots");
+      }
+      return canonicalDots(dots);
+    }
+
+    @Override
+    public String toString() {
+      return tag();
+    }
+  }
+}

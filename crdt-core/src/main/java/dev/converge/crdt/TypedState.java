@@ -1,0 +1,25 @@
+package dev.converge.crdt;
+
+import java.util.Objects;
+
+/**
+ * A state together with its type, as the decoder returns it from bytes that name their type.
+ *
+ * @param <T> the CRDT type
+ */
+public record TypedState<T extends Crdt<T>>(CrdtType<T> type, T state) {
+
+  public TypedState {
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(state, "state");
+  }
+
+  /** Returns the state as a value of {@code expected}, which must have this state's tag. */
+  public <U extends Crdt<U>> U as(CrdtType<U> expected) {
+    if (!expected.tag().equals(type.tag())) {
+      throw new IllegalArgumentException(
+          "state has type " + type.tag() + ", expected " + expected.tag());
+    }
+    return expected.cast(state);
+  }
+}
