@@ -12,8 +12,8 @@ import dev.converge.crdt.codec.StateWriter;
  * <p>Contract:
  *
  * <ol>
- *   <li>{@link #tag} is stable forever once data was written with it; letters, digits, {@code
- *       -_.:} only.
+ *   <li>{@link #tag} is stable forever once data was written with it; letters, digits, {@code -_.:}
+ *       only.
  *   <li>{@link #empty} is the bottom of the lattice: {@code empty().merge(x).equals(x)}.
  *   <li>{@link #write} is deterministic: equal values produce equal output.
  *   <li>{@link #read} accepts every format version from 1 to {@link #version}, reads only through

@@ -4,8 +4,8 @@ import dev.converge.crdt.codec.ValueCodec;
 import java.util.Objects;
 
 /**
- * A typed name for one replicated value: the name addresses it on every node, the type says what
- * it holds and how it is encoded. Two keys are equal if their names and type tags are equal.
+ * A typed name for one replicated value: the name addresses it on every node, the type says what it
+ * holds and how it is encoded. Two keys are equal if their names and type tags are equal.
  * Immutable.
  *
  * <pre>{@code

@@ -62,8 +62,8 @@ public final class LWWRegister<V> implements Crdt<LWWRegister<V>> {
   }
 
   /**
-   * Writes {@code newValue} on behalf of {@code replica}, stamped by {@code clock} above the current
-   * timestamp.
+   * Writes {@code newValue} on behalf of {@code replica}, stamped by {@code clock} above the
+   * current timestamp.
    */
   public Mutation<LWWRegister<V>> assign(V newValue, ReplicaId replica, HybridLogicalClock clock) {
     Objects.requireNonNull(newValue, "value");

@@ -18,9 +18,9 @@ import java.util.Set;
 
 /**
  * An observed-remove set with add-wins semantics and no tombstones: the optimized OR-Set of
- * Bieniusa et al. [1] in the delta-state form of Almeida et al. [2] (§7, "AWORSet"). Conflict
- * rule: <b>a concurrent add and remove of the same element leaves it present</b>; a remove only
- * removes the adds it has observed.
+ * Bieniusa et al. [1] in the delta-state form of Almeida et al. [2] (§7, "AWORSet"). Conflict rule:
+ * <b>a concurrent add and remove of the same element leaves it present</b>; a remove only removes
+ * the adds it has observed.
  *
  * <p>Each add is tagged with a fresh {@link Dot}; the state maps each present element to the dots
  * of the adds that are still visible, and a {@link CausalContext} records every dot ever seen. An
@@ -33,7 +33,7 @@ import java.util.Set;
  * a delta ({@code state.merge(delta)}) visits only those elements: O(|delta| log n). This is sound
  * because every dot in a delta's context was a dot of an element in its scope when the delta was
  * made. The scope is a hint for cost only: {@link #equals} ignores it. A full-state merge visits
- * both states, O(n + m). See docs/decisions/0002-persistent-collections-for-crdt-state.md.
+ * both states, O(n + m). See docs/decisions/0002-persistent-collections-for-crdt-state.md and 0004.
  *
  * <p>Mutators apply to replica states only ({@link #isDelta()} false). Immutable; thread-safe.
  *
@@ -139,7 +139,8 @@ public final class ORSet<E> implements Crdt<ORSet<E>> {
       deltaContext = deltaContext.add(old);
     }
     ORSet<E> state = new ORSet<>(entries.put(element, dot), context.add(dot), false);
-    ORSet<E> d = new ORSet<>(PersistentHashMap.<E, Object>empty().put(element, dot), deltaContext, true);
+    ORSet<E> d =
+        new ORSet<>(PersistentHashMap.<E, Object>empty().put(element, dot), deltaContext, true);
     return new Mutation<>(state, d);
   }
 

@@ -13,9 +13,9 @@ import java.util.Objects;
  * replica's dots) plus a <em>dot cloud</em> of dots outside that prefix. This class generalises it:
  * per replica it stores a sorted list of disjoint, non-adjacent closed intervals of counters. The
  * compact part is the interval starting at 1 (see {@link #compactPart()}), the rest is the dot
- * cloud. Compaction is therefore automatic and the representation canonical: equal sets of dots
- * are equal objects. A delta group that holds 10,000 consecutive adds of one replica is one
- * interval, not 10,000 cloud entries.
+ * cloud. Compaction is therefore automatic and the representation canonical: equal sets of dots are
+ * equal objects. A delta group that holds 10,000 consecutive adds of one replica is one interval,
+ * not 10,000 cloud entries.
  *
  * <p>Cost: {@link #add} and {@link #contains} are O(replicas + intervals of that replica), {@link
  * #merge} is linear in both sizes; none depends on how many elements a data type holds.
@@ -80,9 +80,13 @@ public final class CausalContext {
     return i >= 0 ? ranges[i][ranges[i].length - 1] : 0L;
   }
 
-  /** The dot {@code replica} would issue next: one past its highest counter here. */
+  /**
+   * The dot {@code replica} would issue next: one past its highest counter here.
+   *
+   * @throws ArithmeticException if the replica's counters are exhausted
+   */
   public Dot nextDot(ReplicaId replica) {
-    return new Dot(replica, maxCounter(replica) + 1);
+    return new Dot(replica, Math.addExact(maxCounter(replica), 1));
   }
 
   /** Returns this context with {@code dot} added; {@code this} if already present. */
@@ -231,7 +235,8 @@ public final class CausalContext {
   /**
    * Builds a context from intervals given in canonical order: replicas strictly increasing, and per
    * replica intervals sorted, disjoint and not adjacent. The strictness makes every encoding of a
-   * context unique, so decoders reject non-canonical input instead of normalising it.
+   * context unique, so decoders reject non-canonical input instead of normalising it. Single use:
+   * after {@link #build()} it rejects further calls. Not thread-safe.
    */
   public static final class Builder {
     private ReplicaId[] replicas = new ReplicaId[4];
@@ -239,6 +244,7 @@ public final class CausalContext {
     private int size;
     private long[] current = new long[8];
     private int currentLength;
+    private boolean built;
 
     private Builder() {}
 
@@ -250,6 +256,9 @@ public final class CausalContext {
      */
     public Builder addRange(ReplicaId replica, long from, long to) {
       Objects.requireNonNull(replica, "replica");
+      if (built) {
+        throw new IllegalStateException("builder already built");
+      }
       if (from < 1 || to < from) {
         throw new IllegalArgumentException("bad interval [" + from + ", " + to + "]");
       }
@@ -286,6 +295,10 @@ public final class CausalContext {
     }
 
     public CausalContext build() {
+      if (built) {
+        throw new IllegalStateException("builder already built");
+      }
+      built = true;
       flush();
       if (size == 0) {
         return EMPTY;
@@ -323,7 +336,8 @@ public final class CausalContext {
       return r;
     }
     boolean extendsLeft = k < n && r[2 * k + 1] == c - 1;
-    boolean extendsRight = extendsLeft ? k + 1 < n && r[2 * k + 2] == c + 1 : k < n && r[2 * k] == c + 1;
+    boolean extendsRight =
+        extendsLeft ? k + 1 < n && r[2 * k + 2] == c + 1 : k < n && r[2 * k] == c + 1;
     if (extendsLeft && extendsRight) { // joins intervals k and k+1
       long[] out = new long[r.length - 2];
       System.arraycopy(r, 0, out, 0, 2 * k + 1);
@@ -367,7 +381,7 @@ public final class CausalContext {
         hi = b[j + 1];
         j += 2;
       }
-      if (n > 0 && lo <= out[n - 1] + 1) {
+      if (n > 0 && lo - 1 <= out[n - 1]) { // lo >= 1: no overflow
         out[n - 1] = Math.max(out[n - 1], hi);
       } else {
         out[n++] = lo;

@@ -13,8 +13,7 @@ import java.util.function.LongSupplier;
  * overflow, the physical part advances by one millisecond, so monotonicity is never given up. Plain
  * {@code long} comparison orders timestamps.
  *
- * <p>Thread-safe. The wall clock is injectable so tests can make time stand still or run
- * backwards.
+ * <p>Thread-safe. The wall clock is injectable so tests can make time stand still or run backwards.
  *
  * <p>[1] Kulkarni, Demirbas, Madappa, Avva, Leone. Logical Physical Clocks. OPODIS 2014.
  */
@@ -80,7 +79,10 @@ public final class HybridLogicalClock {
 
   /** The timestamp with the given parts. */
   public static long timestamp(long physicalMillis, int logical) {
-    if (physicalMillis < 0 || physicalMillis > MAX_PHYSICAL || logical < 0 || logical > LOGICAL_MASK) {
+    if (physicalMillis < 0
+        || physicalMillis > MAX_PHYSICAL
+        || logical < 0
+        || logical > LOGICAL_MASK) {
       throw new IllegalArgumentException("timestamp parts out of range");
     }
     return (physicalMillis << LOGICAL_BITS) | logical;

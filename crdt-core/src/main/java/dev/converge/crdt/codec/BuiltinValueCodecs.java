@@ -11,7 +11,8 @@ final class BuiltinValueCodecs {
   private BuiltinValueCodecs() {}
 
   static final ValueCodec<String> STRING =
-      new Composed<>("string", StateWriter::writeString, StateReader::readString, String::compareTo);
+      new Composed<>(
+          "string", StateWriter::writeString, StateReader::readString, String::compareTo);
 
   static final ValueCodec<Long> LONG =
       new Composed<>("long", StateWriter::writeLong, StateReader::readLong, Long::compare);

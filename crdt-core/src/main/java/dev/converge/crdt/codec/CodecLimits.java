@@ -23,7 +23,9 @@ public record CodecLimits(int maxBytes, int maxItems, int maxStringLength, int m
   /** Default {@link #maxDepth}: 32; the built-in formats nest at most 6 deep. */
   public static final int DEFAULT_MAX_DEPTH = 32;
 
-  /** @throws IllegalArgumentException if any bound is below 1 */
+  /**
+   * @throws IllegalArgumentException if any bound is below 1
+   */
   public CodecLimits {
     requirePositive("maxBytes", maxBytes);
     requirePositive("maxItems", maxItems);

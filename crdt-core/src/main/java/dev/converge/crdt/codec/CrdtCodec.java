@@ -131,7 +131,7 @@ public final class CrdtCodec {
           Reason.LIMIT_EXCEEDED, length + " bytes over the limit of " + limits.maxBytes());
     }
     try (JsonParser parser = smile.createParser(bytes, offset, length)) {
-      return readEnvelope(parser);
+      return readEnvelope(new StateReader(parser, limits, bytes, offset), length);
     } catch (IOException e) {
       throw new CodecException(Reason.MALFORMED, String.valueOf(e.getMessage()), e);
     }
@@ -153,14 +153,13 @@ public final class CrdtCodec {
       throw new CodecException(Reason.LIMIT_EXCEEDED, "JSON text over " + limits.maxBytes());
     }
     try (JsonParser parser = json.createParser(text)) {
-      return readEnvelope(parser);
+      return readEnvelope(new StateReader(parser, limits, null, 0), -1);
     } catch (IOException e) {
       throw new CodecException(Reason.MALFORMED, String.valueOf(e.getMessage()), e);
     }
   }
 
-  private TypedState<?> readEnvelope(JsonParser parser) {
-    StateReader in = new StateReader(parser, limits);
+  private TypedState<?> readEnvelope(StateReader in, int inputLength) {
     try {
       in.startObject();
       in.field("type");
@@ -169,18 +168,24 @@ public final class CrdtCodec {
           registry
               .lookup(tag)
               .orElseThrow(
-                  () -> new CodecException(Reason.UNKNOWN_TYPE, "unknown type tag \"" + tag + "\""));
+                  () ->
+                      new CodecException(Reason.UNKNOWN_TYPE, "unknown type tag \"" + tag + "\""));
       in.field("v");
       long version = in.readLong();
       if (version < 1 || version > type.version()) {
         throw new CodecException(
             Reason.UNSUPPORTED_VERSION,
-            "type " + tag + " format version " + version + ", this build reads 1.." + type.version());
+            "type "
+                + tag
+                + " format version "
+                + version
+                + ", this build reads 1.."
+                + type.version());
       }
       in.field("state");
       TypedState<?> result = read(type, in, (int) version);
       in.endObject();
-      in.expectEnd();
+      in.expectEnd(inputLength);
       return result;
     } catch (CodecException e) {
       throw e;

@@ -12,8 +12,8 @@ import java.util.Map;
 /**
  * Reads one encoded state from untrusted bytes; what a {@code CrdtType} uses to decode. Every read
  * checks the token it expects and counts items against {@link CodecLimits#maxItems()}, so a format
- * written with these methods rejects malformed or oversized input with a {@link CodecException}
- * and nothing else. Not thread-safe; valid only during one decode call.
+ * written with these methods rejects malformed or oversized input with a {@link CodecException} and
+ * nothing else. Not thread-safe; valid only during one decode call.
  *
  * <p>Fields are read in a fixed order ({@link #field}): formats write them in that order, and a
  * decoder that accepts one order only has one canonical encoding per value.
@@ -22,13 +22,18 @@ public final class StateReader {
 
   private final JsonParser parser;
   private final CodecLimits limits;
+  /* The raw input for the binary format (null for JSON): checked where Jackson is lenient. */
+  private final byte[] input;
+  private final int inputOffset;
   private final Map<String, ReplicaId> replicas = new HashMap<>();
   private JsonToken peeked;
   private long items;
 
-  StateReader(JsonParser parser, CodecLimits limits) {
+  StateReader(JsonParser parser, CodecLimits limits, byte[] input, int inputOffset) {
     this.parser = parser;
     this.limits = limits;
+    this.input = input;
+    this.inputOffset = inputOffset;
   }
 
   /** The limits in force. */
@@ -81,11 +86,17 @@ public final class StateReader {
     if (value.length() > limits.maxStringLength()) {
       throw limit("string of " + value.length() + " chars over " + limits.maxStringLength());
     }
+    if (!StateWriter.isWellFormed(value)) {
+      throw invalid("string is not well-formed Unicode (unpaired surrogate)");
+    }
     return value;
   }
 
   public long readLong() {
     expect(JsonToken.VALUE_NUMBER_INT);
+    if (input != null) {
+      checkSmileVarInt();
+    }
     try {
       if (parser.getNumberType() != JsonParser.NumberType.INT
           && parser.getNumberType() != JsonParser.NumberType.LONG) {
@@ -94,6 +105,33 @@ public final class StateReader {
       return parser.getLongValue();
     } catch (IOException e) {
       throw translate(e);
+    }
+  }
+
+  /*
+   * Jackson's Smile parser folds a variable-length integer into a long without checking for
+   * overflow: a 64-bit VInt (token 0x25) has at most 10 bytes and 64 value bits, so a 10-byte one
+   * must leave the top 5 of its first byte's 7 bits clear. The same for 32-bit ones (0x24, 5 bytes).
+   */
+  private void checkSmileVarInt() {
+    long at = parser.currentTokenLocation().getByteOffset(); // absolute index into input
+    if (at < 0 || at >= input.length) {
+      return;
+    }
+    int token = input[(int) at] & 0xFF;
+    if (token != 0x24 && token != 0x25) {
+      return;
+    }
+    int first = (int) at + 1;
+    int end = first;
+    while (end < input.length && (input[end] & 0x80) == 0) {
+      end++;
+    }
+    int bytes = end - first + 1;
+    int maxBytes = token == 0x25 ? 10 : 5;
+    int excessMask = token == 0x25 ? 0x7C : 0x60;
+    if (bytes > maxBytes || (bytes == maxBytes && (input[first] & excessMask) != 0)) {
+      throw malformed("integer overflows its " + (token == 0x25 ? 64 : 32) + " bits");
     }
   }
 
@@ -152,11 +190,17 @@ public final class StateReader {
     return new CodecException(Reason.LIMIT_EXCEEDED, message + at());
   }
 
-  /** Fails unless the input is exhausted. */
-  void expectEnd() {
+  /** Fails unless the input is exhausted: no token, and (binary) no byte left unread. */
+  void expectEnd(int inputLength) {
     JsonToken token = next();
     if (token != null) {
       throw malformed("trailing data after the value: " + token);
+    }
+    if (input != null) {
+      long consumed = parser.currentLocation().getByteOffset() - inputOffset;
+      if (consumed != inputLength) {
+        throw malformed("trailing bytes after the value: read " + consumed + " of " + inputLength);
+      }
     }
   }
 
@@ -203,7 +247,10 @@ public final class StateReader {
 
   CodecException translate(IOException e) {
     if (e instanceof StreamConstraintsException) {
-      return new CodecException(Reason.LIMIT_EXCEEDED, String.valueOf(((StreamConstraintsException) e).getOriginalMessage()), e);
+      return new CodecException(
+          Reason.LIMIT_EXCEEDED,
+          String.valueOf(((StreamConstraintsException) e).getOriginalMessage()),
+          e);
     }
     return new CodecException(Reason.MALFORMED, String.valueOf(e.getMessage()), e);
   }

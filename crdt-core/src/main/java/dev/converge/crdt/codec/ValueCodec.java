@@ -11,7 +11,10 @@ import java.util.function.Function;
  *
  * <p>Contract: (1) {@code read(write(v))} equals {@code v}; (2) {@link #compare} is a total order
  * consistent with {@code equals}; (3) {@link #tag} is stable forever once data was written with it:
- * it becomes part of the type tag of every encoded state ({@code "orset:string"}).
+ * it becomes part of the type tag of every encoded state ({@code "orset:string"}); (4) values of
+ * {@code E} spread their {@code hashCode}s: k elements sharing one hash code cost O(k) per set
+ * operation. (Strings are safe: sets hash them with a per-JVM secret key, whatever their {@code
+ * hashCode}.)
  *
  * @param <E> the value type
  */

@@ -18,8 +18,8 @@ import java.util.Random;
  * sequential specification over happens-before.
  *
  * <p>Causal past: a replica's history is the set of operations whose effects its state reflects,
- * closed under happens-before. A delta message carries the operations it holds and their pasts.
- * For types whose deltas need causal delivery (the OR-Set, as in Almeida et al. §6), a delta whose
+ * closed under happens-before. A delta message carries the operations it holds and their pasts. For
+ * types whose deltas need causal delivery (the OR-Set, as in Almeida et al. §6), a delta whose
  * operations' pasts are not all in the receiver's history is discarded on arrival, as a lost
  * message: full-state synchronisation repairs it later, exactly what the replication layer does.
  */
@@ -43,6 +43,7 @@ public final class ReplicaSimulation<T extends Crdt<T>> {
   final List<T> states = new ArrayList<>();
   final List<BitSet> histories = new ArrayList<>();
   final List<Performed<T>> performed = new ArrayList<>();
+
   /** Every state and delta seen, for the algebraic laws. */
   final List<T> pool = new ArrayList<>();
 
@@ -53,8 +54,12 @@ public final class ReplicaSimulation<T extends Crdt<T>> {
   private final double duplicationRate;
   private int[] partitionSide;
 
-  ReplicaSimulation(CrdtLaws<T> laws, Random random, MutationCheck<T> check) {
+  private final boolean causalDelivery;
+
+  ReplicaSimulation(
+      CrdtLaws<T> laws, Random random, MutationCheck<T> check, boolean causalDelivery) {
     this.laws = laws;
+    this.causalDelivery = causalDelivery;
     this.random = random;
     this.check = check;
     this.replicaCount = 2 + random.nextInt(4);
@@ -188,7 +193,7 @@ public final class ReplicaSimulation<T extends Crdt<T>> {
   private void receive(int to, T payload, BitSet history, BitSet needs) {
     BitSet missing = (BitSet) needs.clone();
     missing.andNot(histories.get(to));
-    if (laws.deltasNeedCausalDelivery() && !missing.isEmpty()) {
+    if (causalDelivery && laws.deltasNeedCausalDelivery() && !missing.isEmpty()) {
       return; // not causally ready: discarded; full-state sync repairs it
     }
     T merged = states.get(to).merge(payload);
