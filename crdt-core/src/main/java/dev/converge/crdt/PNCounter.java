@@ -64,6 +64,9 @@ public final class PNCounter implements Crdt<PNCounter> {
     if (amount < 0) {
       return decrement(replica, Math.negateExact(amount));
     }
+    if (amount == 0) {
+      return new Mutation<>(this, EMPTY);
+    }
     Mutation<GCounter> m = increments.increment(replica, amount);
     return new Mutation<>(of(m.state(), decrements), of(m.delta(), GCounter.empty()));
   }
@@ -76,6 +79,9 @@ public final class PNCounter implements Crdt<PNCounter> {
   public Mutation<PNCounter> decrement(ReplicaId replica, long amount) {
     if (amount < 0) {
       return increment(replica, Math.negateExact(amount));
+    }
+    if (amount == 0) {
+      return new Mutation<>(this, EMPTY);
     }
     Mutation<GCounter> m = decrements.increment(replica, amount);
     return new Mutation<>(of(increments, m.state()), of(GCounter.empty(), m.delta()));

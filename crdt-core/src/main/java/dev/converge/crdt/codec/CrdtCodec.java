@@ -92,6 +92,15 @@ public final class CrdtCodec {
     return out.toByteArray();
   }
 
+  /** Encodes a state that carries its type; see {@link #encode(CrdtType, Crdt)}. */
+  public byte[] encode(TypedState<?> typed) {
+    return encodeTyped(typed);
+  }
+
+  private <T extends Crdt<T>> byte[] encodeTyped(TypedState<T> typed) {
+    return encode(typed.type(), typed.state());
+  }
+
   /** Encodes {@code state} as compact JSON. */
   public <T extends Crdt<T>> String encodeJson(CrdtType<T> type, T state) {
     StringWriter out = new StringWriter();

@@ -1,0 +1,236 @@
+package dev.converge.demo;
+
+import dev.converge.sync.Replicator;
+import dev.converge.sync.SyncOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.io.PrintStream;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+
+/**
+ * One node of the like-counter demo: a {@link Replicator} and the HTTP API and page on top of it,
+ * on a Vert.x instance of its own (so several nodes in one JVM behave like separate processes).
+ *
+ * <pre>{@code
+ * java -jar demo-app/target/converge-demo.jar --node-id n1 --http-port 8081 --gossip-port 7001 \
+ *     --seeds 127.0.0.1:7002,127.0.0.1:7003
+ * }</pre>
+ *
+ * <p>In code: {@code try (DemoNode node = DemoNode.start(DemoConfig.ephemeral("n1"))) { ... }}.
+ *
+ * <p>Each node gossips its HTTP URL as member metadata {@code http}, so a page can find every
+ * node's API through {@code GET /api/cluster}.
+ */
+public final class DemoNode implements AutoCloseable {
+
+  private static final Logger LOG = System.getLogger(DemoNode.class.getName());
+
+  /** Exit code when the node cannot start (port taken, unreadable data directory, ...). */
+  public static final int EXIT_START_FAILED = 1;
+
+  private final DemoConfig config;
+  private final Vertx vertx;
+  private final HttpApi api;
+  private final HttpServer server;
+  private final Replicator replicator;
+  private final String url;
+  private volatile boolean closed;
+
+  private DemoNode(
+      DemoConfig config,
+      Vertx vertx,
+      HttpApi api,
+      HttpServer server,
+      Replicator replicator,
+      String url) {
+    this.config = config;
+    this.vertx = vertx;
+    this.api = api;
+    this.server = server;
+    this.replicator = replicator;
+    this.url = url;
+  }
+
+  /**
+   * The replication timers of the demo: {@link SyncOptions#lan()} made snappier, so the page shows
+   * a partition within about a second and convergence within a few hundred milliseconds: deltas
+   * every 100 ms, heartbeats every 100 ms, a silent peer unreachable after ~1 s, anti-entropy every
+   * 500 ms.
+   */
+  static SyncOptions demoTimers() {
+    return SyncOptions.lan()
+        .setGossipIntervalMillis(100)
+        .setHeartbeatIntervalMillis(100)
+        .setAcceptablePauseMillis(1_000)
+        .setAntiEntropyIntervalMillis(500)
+        .setReconnectMinMillis(50)
+        .setReconnectMaxMillis(1_000);
+  }
+
+  /**
+   * Starts a node and waits until it serves. Blocks; call it from a non-Vert.x thread.
+   *
+   * @throws IllegalStateException if it cannot start; everything it opened is closed again
+   */
+  public static DemoNode start(DemoConfig config) {
+    Objects.requireNonNull(config, "config");
+    Vertx vertx = Vertx.vertx();
+    HttpServer server = null;
+    Replicator replicator = null;
+    try {
+      HttpApi api = new HttpApi(vertx, config);
+      server =
+          vertx
+              .createHttpServer(
+                  new HttpServerOptions().setHost(config.host()).setPort(config.httpPort()))
+              .requestHandler(api.router())
+              .listen()
+              .await();
+      String url = "http://" + advertisedHost(config.host()) + ":" + server.actualPort();
+      SyncOptions options =
+          demoTimers()
+              .setNodeId(config.nodeId())
+              .setHost(config.host())
+              .setPort(config.gossipPort())
+              .setSeeds(config.seeds())
+              .setClusterName(config.clusterName())
+              .setDataDir(config.dataDir())
+              .setMetadata(Map.of("http", url));
+      replicator = Replicator.create(vertx, options);
+      replicator.start().await();
+      api.attach(replicator, url);
+      LOG.log(
+          Level.INFO,
+          "demo node {0} serves {1} (gossip {2}:{3}, {4})",
+          config.nodeId(),
+          url,
+          config.host(),
+          String.valueOf(replicator.port()),
+          config.inMemory() ? "in memory" : "data in " + config.dataDir().toAbsolutePath());
+      return new DemoNode(config, vertx, api, server, replicator, url);
+    } catch (Exception e) { // Future.await() rethrows checked causes such as BindException
+      closeQuietly(server, replicator, vertx);
+      throw new IllegalStateException(
+          "node " + config.nodeId() + " could not start: " + describe(e), e);
+    }
+  }
+
+  /** Runs the command line: {@code main} without {@code System.exit}, for tests. */
+  static int launch(
+      String[] args, PrintStream out, PrintStream err, Function<DemoConfig, Integer> starter) {
+    DemoFlags.Result result = DemoFlags.parse(Arrays.asList(args));
+    if (result instanceof DemoFlags.Help) {
+      out.print(DemoFlags.usage());
+      return 0;
+    }
+    if (result instanceof DemoFlags.Invalid invalid) {
+      err.println("error: " + invalid.message());
+      err.println();
+      err.print(DemoFlags.usage());
+      return DemoFlags.EXIT_USAGE;
+    }
+    return starter.apply(((DemoFlags.Run) result).config());
+  }
+
+  public static void main(String[] args) {
+    int code =
+        launch(
+            args,
+            System.out,
+            System.err,
+            config -> {
+              try {
+                DemoNode node = start(config);
+                Runtime.getRuntime()
+                    .addShutdownHook(new Thread(node::close, "converge-demo-shutdown"));
+                System.out.println("node " + config.nodeId() + " ready: open " + node.url() + "/");
+                return 0;
+              } catch (IllegalStateException e) {
+                System.err.println("error: " + e.getMessage());
+                return EXIT_START_FAILED;
+              }
+            });
+    if (code != 0) {
+      System.exit(code);
+    }
+    // Vert.x's event-loop threads keep the JVM running until the shutdown hook closes the node.
+  }
+
+  public String nodeId() {
+    return config.nodeId();
+  }
+
+  public DemoConfig config() {
+    return config;
+  }
+
+  /** The HTTP URL other nodes and browsers use, e.g. {@code http://127.0.0.1:8081}. */
+  public String url() {
+    return url;
+  }
+
+  public int httpPort() {
+    return server.actualPort();
+  }
+
+  public int gossipPort() {
+    return replicator.port();
+  }
+
+  /** The node's replicator: for tests and embedding. */
+  public Replicator replicator() {
+    return replicator;
+  }
+
+  /** Stops serving, leaves the cluster, closes the store. Blocks; idempotent. */
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    api.detach();
+    closeQuietly(server, replicator, vertx);
+    LOG.log(Level.INFO, "demo node {0} stopped", config.nodeId());
+  }
+
+  private static void closeQuietly(HttpServer server, Replicator replicator, Vertx vertx) {
+    try {
+      if (server != null) {
+        server.close().await();
+      }
+      if (replicator != null) {
+        replicator.close().await();
+      }
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "error while stopping", e);
+    } finally {
+      vertx.close().await();
+    }
+  }
+
+  private static String advertisedHost(String host) {
+    if (host.equals("0.0.0.0") || host.equals("::") || host.equals("[::]")) {
+      try {
+        return java.net.InetAddress.getLocalHost().getHostAddress();
+      } catch (java.net.UnknownHostException e) {
+        return "127.0.0.1";
+      }
+    }
+    return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+  }
+
+  private static String describe(Throwable e) {
+    StringBuilder message = new StringBuilder(String.valueOf(e.getMessage()));
+    for (Throwable c = e.getCause(); c != null && c != c.getCause(); c = c.getCause()) {
+      message.append(": ").append(c.getMessage());
+    }
+    return message.toString();
+  }
+}

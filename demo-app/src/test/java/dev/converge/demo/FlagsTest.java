@@ -1,0 +1,154 @@
+package dev.converge.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The command line of {@link DemoNode}: good flags start a node, bad ones print usage, exit 2. */
+class FlagsTest {
+
+  /** One run of {@link DemoNode#launch} with a starter that records instead of starting. */
+  private record Launch(int exitCode, String out, String err, List<DemoConfig> started) {}
+
+  private static Launch launch(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    List<DemoConfig> started = new ArrayList<>();
+    int code =
+        DemoNode.launch(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            config -> {
+              started.add(config);
+              return 0;
+            });
+    return new Launch(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8), started);
+  }
+
+  private static DemoConfig started(String... args) {
+    Launch launch = launch(args);
+    assertThat(launch.exitCode()).as(launch.err()).isZero();
+    assertThat(launch.err()).isEmpty();
+    assertThat(launch.started()).hasSize(1);
+    return launch.started().get(0);
+  }
+
+  @Test
+  void everyFlag() {
+    DemoConfig config =
+        started(
+            "--node-id", "n1",
+            "--host", "0.0.0.0",
+            "--http-port", "8081",
+            "--gossip-port", "7001",
+            "--seeds", "127.0.0.1:7002,10.0.0.3:7003",
+            "--data-dir", "/tmp/converge-n1",
+            "--cluster", "demo",
+            "--admin-token", "t0ken");
+    assertThat(config)
+        .isEqualTo(
+            new DemoConfig(
+                "n1",
+                "0.0.0.0",
+                8081,
+                7001,
+                List.of("127.0.0.1:7002", "10.0.0.3:7003"),
+                Path.of("/tmp/converge-n1"),
+                "demo",
+                "t0ken"));
+    assertThat(config.toString()).doesNotContain("t0ken");
+  }
+
+  @Test
+  void defaultsAndTheEqualsForm() {
+    DemoConfig config = started("--node-id=n2");
+    assertThat(config).isEqualTo(DemoConfig.defaults("n2"));
+    assertThat(config.host()).isEqualTo("127.0.0.1");
+    assertThat(config.httpPort()).isEqualTo(8080);
+    assertThat(config.gossipPort()).isEqualTo(7001);
+    assertThat(config.seeds()).isEmpty();
+    assertThat(config.dataDir()).isEqualTo(Path.of("data", "n2"));
+    assertThat(config.clusterName()).isEqualTo("converge");
+    assertThat(config.adminToken()).isNull();
+
+    DemoConfig equalsForm = started("--node-id=n3", "--http-port=0", "--seeds=h:1", "--in-memory");
+    assertThat(equalsForm.httpPort()).isZero();
+    assertThat(equalsForm.seeds()).containsExactly("h:1");
+    assertThat(equalsForm.inMemory()).isTrue();
+    assertThat(equalsForm.dataDir()).isNull();
+  }
+
+  @Test
+  void helpPrintsUsageAndExitsZero() {
+    for (String flag : List.of("--help", "-h")) {
+      Launch launch = launch("--node-id", "n1", flag);
+      assertThat(launch.exitCode()).isZero();
+      assertThat(launch.out()).startsWith("Usage: java -jar demo-app/target/converge-demo.jar");
+      assertThat(launch.out())
+          .contains("--node-id", "--host", "--http-port", "--gossip-port", "--seeds")
+          .contains("--data-dir", "--in-memory", "--cluster", "--admin-token", "--help");
+      assertThat(launch.started()).isEmpty();
+    }
+  }
+
+  @Test
+  void badFlagsPrintUsageOnStderrAndExitTwo() {
+    List<List<String>> bad =
+        List.of(
+            List.of(),
+            List.of("--http-port", "8081"),
+            List.of("--node-id"),
+            List.of("--node-id", "--in-memory"),
+            List.of("--node-id", "a b"),
+            List.of("--node-id", "n".repeat(65)),
+            List.of("--node-id", "n1", "--bogus"),
+            List.of("--node-id", "n1", "stray"),
+            List.of("--node-id", "n1", "--node-id", "n2"),
+            List.of("--node-id", "n1", "--http-port", "70000"),
+            List.of("--node-id", "n1", "--http-port", "-1"),
+            List.of("--node-id", "n1", "--http-port", "eighty"),
+            List.of("--node-id", "n1", "--gossip-port", "65536"),
+            List.of("--node-id", "n1", "--seeds", "localhost"),
+            List.of("--node-id", "n1", "--seeds", "a:1,,b:2"),
+            List.of("--node-id", "n1", "--seeds", "a:99999"),
+            List.of("--node-id", "n1", "--seeds", "a:1, b:2"),
+            List.of("--node-id", "n1", "--data-dir", "d", "--in-memory"),
+            List.of("--node-id", "n1", "--data-dir", ""),
+            List.of("--node-id", "n1", "--in-memory=yes"),
+            List.of("--node-id", "n1", "--cluster", "bad name"),
+            List.of("--node-id", "n1", "--host", " "),
+            List.of("--node-id", "n1", "--admin-token", " "),
+            List.of("--node-id", "n1", "--help=please"));
+    for (List<String> args : bad) {
+      Launch launch = launch(args.toArray(String[]::new));
+      assertThat(launch.exitCode()).as("exit code of %s", args).isEqualTo(2);
+      assertThat(launch.err()).as("stderr of %s", args).startsWith("error: ").contains("Usage:");
+      assertThat(launch.out()).as("stdout of %s", args).isEmpty();
+      assertThat(launch.started()).as("started by %s", args).isEmpty();
+    }
+    assertThat(launch("--node-id", "n1", "--bogus").err()).contains("unknown flag --bogus");
+    assertThat(launch("--http-port", "1").err()).contains("--node-id is required");
+  }
+
+  @Test
+  void startFailureIsReportedAndReleasesEverything() throws Exception {
+    try (ServerSocket taken = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
+      DemoConfig config =
+          new DemoConfig("n1", "127.0.0.1", taken.getLocalPort(), 0, List.of(), null, "c", null);
+      assertThatThrownBy(() -> DemoNode.start(config))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("node n1 could not start");
+    }
+  }
+}

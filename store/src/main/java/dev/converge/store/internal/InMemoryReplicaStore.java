@@ -1,0 +1,175 @@
+package dev.converge.store.internal;
+
+import dev.converge.crdt.Crdt;
+import dev.converge.crdt.CrdtType;
+import dev.converge.crdt.Key;
+import dev.converge.crdt.Mutation;
+import dev.converge.crdt.MutationContext;
+import dev.converge.crdt.Mutator;
+import dev.converge.crdt.TypedState;
+import dev.converge.crdt.causal.HybridLogicalClock;
+import dev.converge.crdt.codec.CrdtCodec;
+import dev.converge.store.Durability;
+import dev.converge.store.Merged;
+import dev.converge.store.NodeIdentity;
+import dev.converge.store.ReplicaStore;
+import dev.converge.store.StoreException;
+import dev.converge.store.StoreOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * A replica store in memory: states in a concurrent sorted map, each write an atomic compute on its
+ * key. Every process start is a new incarnation (nothing survives it). Not part of the public API.
+ */
+public final class InMemoryReplicaStore implements ReplicaStore {
+
+  private final NodeIdentity identity;
+  private final MutationContext context;
+  private final CrdtCodec codec;
+  private final ConcurrentSkipListMap<String, TypedState<?>> states = new ConcurrentSkipListMap<>();
+  private volatile boolean closed;
+
+  public InMemoryReplicaStore(StoreOptions options) {
+    this.identity = NodeIdentity.fresh(options.getNodeId());
+    this.codec = options.getCodec();
+    this.context =
+        MutationContext.of(
+            identity.replicaId(), new HybridLogicalClock(options.getWallClockMillis()));
+  }
+
+  @Override
+  public NodeIdentity identity() {
+    return identity;
+  }
+
+  @Override
+  public Durability durability() {
+    return Durability.NONE;
+  }
+
+  @Override
+  public <T extends Crdt<T>> CompletableFuture<T> read(Key<T> key) {
+    return call(() -> stateOf(key, states.get(key.name())));
+  }
+
+  @Override
+  public CompletableFuture<Optional<TypedState<?>>> read(String name) {
+    return call(() -> Optional.ofNullable(states.get(checkName(name))));
+  }
+
+  @Override
+  public <T extends Crdt<T>> CompletableFuture<Mutation<T>> update(Key<T> key, Mutator<T> mutator) {
+    return call(
+        () -> {
+          AtomicReference<Mutation<T>> result = new AtomicReference<>();
+          states.compute(
+              key.name(),
+              (name, old) -> {
+                T before = stateOf(key, old);
+                Mutation<T> m =
+                    Objects.requireNonNull(mutator.apply(before, context), "mutator returned null");
+                // Encode the delta, as the durable store does to log it: a value that cannot be
+                // encoded (a string with an unpaired surrogate) could never be shipped, so the
+                // write is refused here instead of poisoning replication. O(delta).
+                codec.encode(key.type(), m.delta());
+                result.set(m);
+                // A write that changes nothing does not create the key (as in the durable store).
+                return old == null && m.state() == before
+                    ? null
+                    : new TypedState<>(key.type(), m.state());
+              });
+          return result.get();
+        });
+  }
+
+  @Override
+  public <T extends Crdt<T>> CompletableFuture<Merged<T>> merge(Key<T> key, T stateOrDelta) {
+    return call(() -> mergeInto(key.name(), key.type(), stateOrDelta));
+  }
+
+  @Override
+  public CompletableFuture<Merged<?>> merge(String name, TypedState<?> stateOrDelta) {
+    return call(() -> mergeTyped(checkName(name), stateOrDelta));
+  }
+
+  private <T extends Crdt<T>> Merged<T> mergeTyped(String name, TypedState<T> typed) {
+    return mergeInto(name, typed.type(), typed.state());
+  }
+
+  private <T extends Crdt<T>> Merged<T> mergeInto(String name, CrdtType<T> type, T stateOrDelta) {
+    AtomicReference<Merged<T>> result = new AtomicReference<>();
+    states.compute(
+        name,
+        (n, old) -> {
+          T before = old == null ? type.empty() : StoreStates.as(n, old, type);
+          T after = before.merge(type.cast(stateOrDelta));
+          boolean changed = after != before && !after.equals(before);
+          result.set(new Merged<>(changed ? after : before, changed));
+          return changed ? new TypedState<>(type, after) : old;
+        });
+    return result.get();
+  }
+
+  @Override
+  public CompletableFuture<List<String>> keys(String after, int limit) {
+    return call(
+        () -> {
+          if (limit < 0) {
+            throw new IllegalArgumentException("limit must be >= 0, got " + limit);
+          }
+          Map<String, TypedState<?>> tail = after == null ? states : states.tailMap(after, false);
+          List<String> names = new ArrayList<>(Math.min(limit, 1024));
+          for (String name : tail.keySet()) {
+            if (names.size() >= limit) {
+              break;
+            }
+            names.add(name);
+          }
+          return names;
+        });
+  }
+
+  @Override
+  public long keyCount() {
+    return states.size();
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+  }
+
+  private static String checkName(String name) {
+    String problem = Key.validateName(Objects.requireNonNull(name, "name"));
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+    return name;
+  }
+
+  private <T extends Crdt<T>> T stateOf(Key<T> key, TypedState<?> stored) {
+    return stored == null ? key.type().empty() : StoreStates.as(key.name(), stored, key.type());
+  }
+
+  private interface Body<R> {
+    R run();
+  }
+
+  private <R> CompletableFuture<R> call(Body<R> body) {
+    if (closed) {
+      return CompletableFuture.failedFuture(new StoreException.Closed());
+    }
+    try {
+      return CompletableFuture.completedFuture(body.run());
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+}

@@ -1,0 +1,94 @@
+package dev.converge.sync;
+
+import dev.converge.crdt.Crdt;
+import dev.converge.crdt.Key;
+import dev.converge.crdt.Mutator;
+import dev.converge.store.NodeIdentity;
+import dev.converge.sync.internal.DefaultReplicator;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.util.List;
+import java.util.function.Consumer;
+
+/**
+ * A Converge node: the local replica of every key, kept in a durable store and replicated to the
+ * other nodes of the cluster by gossip. Every replica accepts reads and writes locally, also while
+ * the network is partitioned, and all replicas converge once they can talk again.
+ *
+ * <pre>{@code
+ * Replicator node = Replicator.create(vertx, SyncOptions.lan().setNodeId("n1")
+ *     .setSeeds(List.of("10.0.0.2:7001")).setDataDir(Path.of("data/n1")));
+ * node.start().await();
+ * Key<PNCounter> likes = Key.pnCounter("post:42:likes");
+ * node.update(likes, PNCounter.incrementBy(1));
+ * node.get(likes).map(PNCounter::value);
+ * }</pre>
+ *
+ * <p>Contract: every asynchronous method returns a {@link Future} and never throws; failures
+ * (closed node, store failure, type mismatch) fail the future. Futures complete on the node's
+ * Vert.x context. Methods may be called from any thread. Listeners run on the node's context: they
+ * must not block; an exception they throw is logged and does not affect replication.
+ */
+public interface Replicator {
+
+  /** A node with {@code options}; nothing runs until {@link #start()}. */
+  static Replicator create(Vertx vertx, SyncOptions options) {
+    return new DefaultReplicator(vertx, options);
+  }
+
+  /** Opens the store, binds the gossip port and joins the seeds. */
+  Future<Void> start();
+
+  /** Leaves: stops timers, closes connections and the store. Idempotent. */
+  Future<Void> close();
+
+  /** This node's identity (node id, incarnation, replica id); valid after start. */
+  NodeIdentity identity();
+
+  /** The gossip port bound; useful with port 0. Valid after start. */
+  int port();
+
+  /** The local replica's state of {@code key}: never waits for the network. */
+  <T extends Crdt<T>> Future<T> get(Key<T> key);
+
+  /** The state of {@code key} merged from as many replicas as {@code consistency} asks for. */
+  <T extends Crdt<T>> Future<T> get(Key<T> key, Consistency consistency);
+
+  /**
+   * Applies {@code mutator} to the local replica. Completes with the new state once the write is
+   * durable on this node under its store's durability; replication follows in the background.
+   * Always available, also in a minority partition. Same as {@code update(key, mutator,
+   * Consistency.local())}.
+   */
+  <T extends Crdt<T>> Future<T> update(Key<T> key, Mutator<T> mutator);
+
+  /**
+   * Applies {@code mutator} to the local replica, then completes once as many replicas as {@code
+   * consistency} asks for have stored the write; fails with {@link ConsistencyException} if they do
+   * not within its timeout. A failed write is not rolled back: it is kept locally and converges.
+   */
+  <T extends Crdt<T>> Future<T> update(Key<T> key, Mutator<T> mutator, Consistency consistency);
+
+  /**
+   * Calls {@code listener} with the new state after every change of {@code key}, local or remote.
+   */
+  <T extends Crdt<T>> Subscription subscribe(Key<T> key, Consumer<? super T> listener);
+
+  /** Calls {@code listener} after every change of any key whose name starts with {@code prefix}. */
+  Subscription subscribePrefix(String prefix, ChangeListener listener);
+
+  /**
+   * Up to {@code limit} key names this node holds, ascending, strictly after {@code after} (null
+   * for the first page).
+   */
+  Future<List<String>> keys(String after, int limit);
+
+  /** Every known member but this node, with reachability as this node sees it. */
+  List<ClusterMember> members();
+
+  /** Fault injection on this node's links, for tests and demos. */
+  LinkFaults faults();
+
+  /** Counters of replication traffic. */
+  SyncMetrics metrics();
+}

@@ -1,0 +1,486 @@
+package dev.converge.sync;
+
+import dev.converge.crdt.codec.CrdtCodec;
+import dev.converge.store.Durability;
+import dev.converge.store.StoreOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Options of a {@link Replicator} node, in the Vert.x style: documented {@code DEFAULT_*} values, a
+ * copy constructor, a JSON constructor and {@link #toJson()}, and fluent setters that reject bad
+ * values with a message. Profiles: {@link #lan()} and {@link #localTest()}.
+ */
+public final class SyncOptions {
+
+  /** Default bind and advertised host: {@code 127.0.0.1}. */
+  public static final String DEFAULT_HOST = "127.0.0.1";
+
+  /** Default gossip port: 7001. */
+  public static final int DEFAULT_PORT = 7001;
+
+  /** Default cluster name: {@code converge}. Nodes of different clusters refuse each other. */
+  public static final String DEFAULT_CLUSTER_NAME = "converge";
+
+  /** Default delta propagation interval: 200 ms. */
+  public static final long DEFAULT_GOSSIP_INTERVAL_MILLIS = 200;
+
+  /** Default anti-entropy interval: 1,000 ms. */
+  public static final long DEFAULT_ANTI_ENTROPY_INTERVAL_MILLIS = 1_000;
+
+  /** Default heartbeat interval: 250 ms. */
+  public static final long DEFAULT_HEARTBEAT_INTERVAL_MILLIS = 250;
+
+  /** Default failure-detector threshold (phi): 8, as Cassandra and Akka. */
+  public static final double DEFAULT_PHI_THRESHOLD = 8.0;
+
+  /** Default pause tolerated before a silent peer counts as unreachable: 2,000 ms. */
+  public static final long DEFAULT_ACCEPTABLE_PAUSE_MILLIS = 2_000;
+
+  /** Default largest frame accepted or sent: 8 MiB. */
+  public static final int DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
+
+  /** Default most peers sent deltas per gossip tick: 8 (rotating). */
+  public static final int DEFAULT_GOSSIP_FANOUT = 8;
+
+  /** Default most unacknowledged deltas kept per node before peers fall back to anti-entropy. */
+  public static final int DEFAULT_DELTA_BUFFER_MAX_ENTRIES = 100_000;
+
+  /** Default most leaf buckets repaired per anti-entropy session: 64 (of 1,024). */
+  public static final int DEFAULT_ANTI_ENTROPY_MAX_BUCKETS = 64;
+
+  /**
+   * Default first reconnect delay: 100 ms, doubling up to {@link #DEFAULT_RECONNECT_MAX_MILLIS}.
+   */
+  public static final long DEFAULT_RECONNECT_MIN_MILLIS = 100;
+
+  /** Default longest reconnect delay: 5,000 ms. */
+  public static final long DEFAULT_RECONNECT_MAX_MILLIS = 5_000;
+
+  private String nodeId;
+  private String host = DEFAULT_HOST;
+  private String advertisedHost;
+  private int port = DEFAULT_PORT;
+  private List<String> seeds = new ArrayList<>();
+  private String clusterName = DEFAULT_CLUSTER_NAME;
+  private Path dataDir;
+  private Durability durability = StoreOptions.DEFAULT_DURABILITY;
+  private int cacheMaxEntries = StoreOptions.DEFAULT_CACHE_MAX_ENTRIES;
+  private long gossipIntervalMillis = DEFAULT_GOSSIP_INTERVAL_MILLIS;
+  private long antiEntropyIntervalMillis = DEFAULT_ANTI_ENTROPY_INTERVAL_MILLIS;
+  private long heartbeatIntervalMillis = DEFAULT_HEARTBEAT_INTERVAL_MILLIS;
+  private double phiThreshold = DEFAULT_PHI_THRESHOLD;
+  private long acceptablePauseMillis = DEFAULT_ACCEPTABLE_PAUSE_MILLIS;
+  private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+  private int gossipFanout = DEFAULT_GOSSIP_FANOUT;
+  private int deltaBufferMaxEntries = DEFAULT_DELTA_BUFFER_MAX_ENTRIES;
+  private int antiEntropyMaxBuckets = DEFAULT_ANTI_ENTROPY_MAX_BUCKETS;
+  private long reconnectMinMillis = DEFAULT_RECONNECT_MIN_MILLIS;
+  private long reconnectMaxMillis = DEFAULT_RECONNECT_MAX_MILLIS;
+  private CrdtCodec codec = CrdtCodec.standard();
+  private Map<String, String> metadata = Map.of();
+
+  /** Options with every default; set at least the node id. */
+  public SyncOptions() {}
+
+  /** A copy of {@code other}. */
+  public SyncOptions(SyncOptions other) {
+    this(other.toJson());
+    this.codec = other.codec;
+  }
+
+  /** Options from JSON as written by {@link #toJson()}; absent fields keep their defaults. */
+  public SyncOptions(JsonObject json) {
+    if (json.containsKey("nodeId")) {
+      setNodeId(json.getString("nodeId"));
+    }
+    setHost(json.getString("host", host));
+    setAdvertisedHost(json.getString("advertisedHost"));
+    setPort(json.getInteger("port", port));
+    JsonArray seedArray = json.getJsonArray("seeds", new JsonArray());
+    List<String> parsed = new ArrayList<>();
+    for (Object seed : seedArray) {
+      parsed.add(String.valueOf(seed));
+    }
+    setSeeds(parsed);
+    setClusterName(json.getString("clusterName", clusterName));
+    String dir = json.getString("dataDir");
+    setDataDir(dir == null ? null : Path.of(dir));
+    setDurability(Durability.valueOf(json.getString("durability", durability.name())));
+    setCacheMaxEntries(json.getInteger("cacheMaxEntries", cacheMaxEntries));
+    setGossipIntervalMillis(json.getLong("gossipIntervalMillis", gossipIntervalMillis));
+    setAntiEntropyIntervalMillis(
+        json.getLong("antiEntropyIntervalMillis", antiEntropyIntervalMillis));
+    setHeartbeatIntervalMillis(json.getLong("heartbeatIntervalMillis", heartbeatIntervalMillis));
+    setPhiThreshold(json.getDouble("phiThreshold", phiThreshold));
+    setAcceptablePauseMillis(json.getLong("acceptablePauseMillis", acceptablePauseMillis));
+    setMaxFrameBytes(json.getInteger("maxFrameBytes", maxFrameBytes));
+    setGossipFanout(json.getInteger("gossipFanout", gossipFanout));
+    setDeltaBufferMaxEntries(json.getInteger("deltaBufferMaxEntries", deltaBufferMaxEntries));
+    setAntiEntropyMaxBuckets(json.getInteger("antiEntropyMaxBuckets", antiEntropyMaxBuckets));
+    setReconnectMinMillis(json.getLong("reconnectMinMillis", reconnectMinMillis));
+    setReconnectMaxMillis(json.getLong("reconnectMaxMillis", reconnectMaxMillis));
+    JsonObject meta = json.getJsonObject("metadata", new JsonObject());
+    Map<String, String> parsedMeta = new LinkedHashMap<>();
+    meta.forEach(e -> parsedMeta.put(e.getKey(), String.valueOf(e.getValue())));
+    setMetadata(parsedMeta);
+  }
+
+  /** Defaults for nodes on a LAN: the documented {@code DEFAULT_*} values. */
+  public static SyncOptions lan() {
+    return new SyncOptions();
+  }
+
+  /**
+   * For several nodes on one machine (tests, the demo): an ephemeral port (0), in memory, and
+   * timers five times faster than {@link #lan()}.
+   */
+  public static SyncOptions localTest() {
+    return new SyncOptions()
+        .setPort(0)
+        .setGossipIntervalMillis(40)
+        .setAntiEntropyIntervalMillis(200)
+        .setHeartbeatIntervalMillis(50)
+        .setAcceptablePauseMillis(1_000)
+        .setReconnectMinMillis(20)
+        .setReconnectMaxMillis(500);
+  }
+
+  public JsonObject toJson() {
+    JsonObject json = new JsonObject();
+    if (nodeId != null) {
+      json.put("nodeId", nodeId);
+    }
+    json.put("host", host).put("port", port).put("seeds", new JsonArray(new ArrayList<>(seeds)));
+    json.put("clusterName", clusterName);
+    if (advertisedHost != null) {
+      json.put("advertisedHost", advertisedHost);
+    }
+    if (dataDir != null) {
+      json.put("dataDir", dataDir.toString());
+    }
+    return json.put("durability", durability.name())
+        .put("cacheMaxEntries", cacheMaxEntries)
+        .put("gossipIntervalMillis", gossipIntervalMillis)
+        .put("antiEntropyIntervalMillis", antiEntropyIntervalMillis)
+        .put("heartbeatIntervalMillis", heartbeatIntervalMillis)
+        .put("phiThreshold", phiThreshold)
+        .put("acceptablePauseMillis", acceptablePauseMillis)
+        .put("maxFrameBytes", maxFrameBytes)
+        .put("gossipFanout", gossipFanout)
+        .put("deltaBufferMaxEntries", deltaBufferMaxEntries)
+        .put("antiEntropyMaxBuckets", antiEntropyMaxBuckets)
+        .put("reconnectMinMillis", reconnectMinMillis)
+        .put("reconnectMaxMillis", reconnectMaxMillis)
+        .put("metadata", new JsonObject(new LinkedHashMap<>(metadata)));
+  }
+
+  public String getNodeId() {
+    return nodeId;
+  }
+
+  /** This node's stable name: 1–64 letters, digits, {@code -_.}. Required. */
+  public SyncOptions setNodeId(String nodeId) {
+    Objects.requireNonNull(nodeId, "nodeId");
+    if (!nodeId.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException(
+          "node id must be 1-64 letters, digits, '-', '_' or '.', got \"" + nodeId + "\"");
+    }
+    this.nodeId = nodeId;
+    return this;
+  }
+
+  public String getHost() {
+    return host;
+  }
+
+  /** The address gossip binds to and tells peers. */
+  public SyncOptions setHost(String host) {
+    Objects.requireNonNull(host, "host");
+    if (host.isBlank() || host.length() > 255) {
+      throw new IllegalArgumentException("bad host \"" + host + "\"");
+    }
+    this.host = host;
+    return this;
+  }
+
+  /** The host peers are told to connect to: the advertised host if set, else the bind host. */
+  public String getAdvertisedHost() {
+    return advertisedHost != null ? advertisedHost : host;
+  }
+
+  /**
+   * The host peers should use to reach this node, when it differs from the bind address (binding
+   * {@code 0.0.0.0}, NAT); null to advertise the bind host.
+   */
+  public SyncOptions setAdvertisedHost(String advertisedHost) {
+    if (advertisedHost != null && (advertisedHost.isBlank() || advertisedHost.length() > 255)) {
+      throw new IllegalArgumentException("bad advertised host \"" + advertisedHost + "\"");
+    }
+    this.advertisedHost = advertisedHost;
+    return this;
+  }
+
+  public int getPort() {
+    return port;
+  }
+
+  /** Gossip TCP port; 0 picks a free one (see {@link Replicator#port()}). */
+  public SyncOptions setPort(int port) {
+    if (port < 0 || port > 65_535) {
+      throw new IllegalArgumentException("port must be 0-65535, got " + port);
+    }
+    this.port = port;
+    return this;
+  }
+
+  public List<String> getSeeds() {
+    return List.copyOf(seeds);
+  }
+
+  /** Addresses {@code host:port} contacted to join; this node's own address may be among them. */
+  public SyncOptions setSeeds(List<String> seeds) {
+    List<String> checked = new ArrayList<>();
+    for (String seed : Objects.requireNonNull(seeds, "seeds")) {
+      PeerAddress.parse(seed);
+      checked.add(seed);
+    }
+    this.seeds = checked;
+    return this;
+  }
+
+  public String getClusterName() {
+    return clusterName;
+  }
+
+  /** Nodes join only peers of the same cluster name. */
+  public SyncOptions setClusterName(String clusterName) {
+    Objects.requireNonNull(clusterName, "clusterName");
+    if (!clusterName.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException("bad cluster name \"" + clusterName + "\"");
+    }
+    this.clusterName = clusterName;
+    return this;
+  }
+
+  public Path getDataDir() {
+    return dataDir;
+  }
+
+  /** Where the durable store lives; null keeps state in memory only. */
+  public SyncOptions setDataDir(Path dataDir) {
+    this.dataDir = dataDir;
+    return this;
+  }
+
+  public Durability getDurability() {
+    return durability;
+  }
+
+  public SyncOptions setDurability(Durability durability) {
+    this.durability = Objects.requireNonNull(durability, "durability");
+    return this;
+  }
+
+  public int getCacheMaxEntries() {
+    return cacheMaxEntries;
+  }
+
+  public SyncOptions setCacheMaxEntries(int cacheMaxEntries) {
+    this.cacheMaxEntries = positive("cacheMaxEntries", cacheMaxEntries);
+    return this;
+  }
+
+  public long getGossipIntervalMillis() {
+    return gossipIntervalMillis;
+  }
+
+  public SyncOptions setGossipIntervalMillis(long millis) {
+    this.gossipIntervalMillis = positive("gossipIntervalMillis", millis);
+    return this;
+  }
+
+  public long getAntiEntropyIntervalMillis() {
+    return antiEntropyIntervalMillis;
+  }
+
+  public SyncOptions setAntiEntropyIntervalMillis(long millis) {
+    this.antiEntropyIntervalMillis = positive("antiEntropyIntervalMillis", millis);
+    return this;
+  }
+
+  public long getHeartbeatIntervalMillis() {
+    return heartbeatIntervalMillis;
+  }
+
+  public SyncOptions setHeartbeatIntervalMillis(long millis) {
+    this.heartbeatIntervalMillis = positive("heartbeatIntervalMillis", millis);
+    return this;
+  }
+
+  public double getPhiThreshold() {
+    return phiThreshold;
+  }
+
+  public SyncOptions setPhiThreshold(double phiThreshold) {
+    if (!(phiThreshold > 0)) {
+      throw new IllegalArgumentException("phiThreshold must be > 0, got " + phiThreshold);
+    }
+    this.phiThreshold = phiThreshold;
+    return this;
+  }
+
+  public long getAcceptablePauseMillis() {
+    return acceptablePauseMillis;
+  }
+
+  /** Silence longer than this (beyond the usual heartbeat gaps) makes a peer unreachable. */
+  public SyncOptions setAcceptablePauseMillis(long millis) {
+    this.acceptablePauseMillis = positive("acceptablePauseMillis", millis);
+    return this;
+  }
+
+  public int getMaxFrameBytes() {
+    return maxFrameBytes;
+  }
+
+  /** Largest frame sent or accepted; a larger incoming frame closes its connection. */
+  public SyncOptions setMaxFrameBytes(int maxFrameBytes) {
+    if (maxFrameBytes < 1024) {
+      throw new IllegalArgumentException("maxFrameBytes must be >= 1024, got " + maxFrameBytes);
+    }
+    this.maxFrameBytes = maxFrameBytes;
+    return this;
+  }
+
+  public int getGossipFanout() {
+    return gossipFanout;
+  }
+
+  public SyncOptions setGossipFanout(int gossipFanout) {
+    this.gossipFanout = positive("gossipFanout", gossipFanout);
+    return this;
+  }
+
+  public int getDeltaBufferMaxEntries() {
+    return deltaBufferMaxEntries;
+  }
+
+  public SyncOptions setDeltaBufferMaxEntries(int entries) {
+    this.deltaBufferMaxEntries = positive("deltaBufferMaxEntries", entries);
+    return this;
+  }
+
+  public int getAntiEntropyMaxBuckets() {
+    return antiEntropyMaxBuckets;
+  }
+
+  public SyncOptions setAntiEntropyMaxBuckets(int buckets) {
+    this.antiEntropyMaxBuckets = positive("antiEntropyMaxBuckets", buckets);
+    return this;
+  }
+
+  public long getReconnectMinMillis() {
+    return reconnectMinMillis;
+  }
+
+  public SyncOptions setReconnectMinMillis(long millis) {
+    this.reconnectMinMillis = positive("reconnectMinMillis", millis);
+    return this;
+  }
+
+  public long getReconnectMaxMillis() {
+    return reconnectMaxMillis;
+  }
+
+  public SyncOptions setReconnectMaxMillis(long millis) {
+    this.reconnectMaxMillis = positive("reconnectMaxMillis", millis);
+    return this;
+  }
+
+  public Map<String, String> getMetadata() {
+    return metadata;
+  }
+
+  /**
+   * Small facts about this node that every member learns with it (e.g. its HTTP URL): at most 16
+   * entries, keys of 1–64 characters of letters, digits, {@code -_.}, values up to 256 characters.
+   */
+  public SyncOptions setMetadata(Map<String, String> metadata) {
+    Objects.requireNonNull(metadata, "metadata");
+    if (metadata.size() > 16) {
+      throw new IllegalArgumentException("at most 16 metadata entries");
+    }
+    metadata.forEach(
+        (k, v) -> {
+          if (k == null || !k.matches("[A-Za-z0-9._-]{1,64}") || v == null || v.length() > 256) {
+            throw new IllegalArgumentException("bad metadata entry " + k + "=" + v);
+          }
+        });
+    this.metadata = Map.copyOf(metadata);
+    return this;
+  }
+
+  public CrdtCodec getCodec() {
+    return codec;
+  }
+
+  /** The codec; its registry must know every type replicated (user types included). */
+  public SyncOptions setCodec(CrdtCodec codec) {
+    this.codec = Objects.requireNonNull(codec, "codec");
+    return this;
+  }
+
+  /**
+   * @throws IllegalStateException if options contradict each other or a required one is unset
+   */
+  public void validate() {
+    if (nodeId == null) {
+      throw new IllegalStateException("node id is not set");
+    }
+    if (reconnectMinMillis > reconnectMaxMillis) {
+      throw new IllegalStateException(
+          "reconnectMinMillis "
+              + reconnectMinMillis
+              + " > reconnectMaxMillis "
+              + reconnectMaxMillis);
+    }
+    if (advertisedHost == null && (host.equals("0.0.0.0") || host.equals("::"))) {
+      throw new IllegalStateException(
+          "host " + host + " binds every interface; set an advertised host peers can reach");
+    }
+    if (acceptablePauseMillis < heartbeatIntervalMillis) {
+      throw new IllegalStateException("acceptablePauseMillis must be >= heartbeatIntervalMillis");
+    }
+  }
+
+  /** The store options these sync options imply. */
+  public StoreOptions toStoreOptions() {
+    return new StoreOptions()
+        .setNodeId(nodeId)
+        .setDataDir(dataDir)
+        .setDurability(durability)
+        .setCacheMaxEntries(cacheMaxEntries)
+        .setCodec(codec);
+  }
+
+  private static int positive(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be >= 1, got " + value);
+    }
+    return value;
+  }
+
+  private static long positive(String name, long value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be >= 1, got " + value);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,323 @@
+package dev.converge.sync.internal;
+
+import dev.converge.crdt.TypedState;
+import dev.converge.crdt.codec.CodecException;
+import dev.converge.crdt.codec.CrdtCodec;
+import dev.converge.store.ReplicaStore;
+import dev.converge.sync.internal.Message.AeKeys;
+import dev.converge.sync.internal.Message.AeLevel;
+import dev.converge.sync.internal.Message.AeMatch;
+import dev.converge.sync.internal.Message.AePull;
+import dev.converge.sync.internal.Message.AeRoot;
+import dev.converge.sync.internal.Message.AeStates;
+import dev.converge.sync.internal.Message.KeyBytes;
+import dev.converge.sync.internal.Message.KeyDigest;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * Anti-entropy: repairs whatever delta propagation missed by comparing {@link DigestTree}s with one
+ * peer and exchanging full states of the keys that differ, both ways (push-pull).
+ *
+ * <pre>
+ *   A → B  AeRoot(root_A)                    equal → B → A AeMatch; done (a constant ~30 bytes)
+ *   B → A  AeLevel(1, B's 32 inner digests)
+ *   A → B  AeLevel(2, A's leaves under the inner nodes that differ)
+ *   B → A  AeKeys(leaves that differ, at most maxBuckets; B's keys in them with digests)
+ *   A → B  AeStates(A's states of keys B lacks or holds differently); AePull(keys A lacks/differs)
+ *   B → A  AeStates(B's states of the pulled keys)
+ * </pre>
+ *
+ * Sessions keep no state between frames, so a lost frame just ends a session early and the next
+ * round starts afresh. At most {@code maxBuckets} leaves are repaired per session: a large
+ * divergence is repaired in bounded chunks over several rounds.
+ *
+ * <p>Digests are refreshed lazily: a changed key is queued with its newest state, and the queue is
+ * encoded and hashed off the event loop before a session runs. A hot key is thus hashed once per
+ * round, not once per write. Confined to the replicator's context.
+ */
+final class AntiEntropy {
+
+  /** Joins a state received from a peer into the local replica. */
+  interface StateSink {
+    Future<Boolean> mergeFullState(String peer, String key, TypedState<?> state);
+  }
+
+  /** Sends a frame to a peer. */
+  interface Sender {
+    boolean send(String peer, Message message);
+  }
+
+  private final Context context;
+  private final ReplicaStore store;
+  private final CrdtCodec codec;
+  private final Metrics metrics;
+  private final Sender sender;
+  private final StateSink sink;
+  private final int maxBuckets;
+  private final int maxChunkBytes;
+  private final Random random = new Random();
+  private final DigestTree tree = new DigestTree();
+  private Map<String, TypedState<?>> dirty = new HashMap<>();
+  private Future<Void> refreshing;
+
+  AntiEntropy(
+      Context context,
+      ReplicaStore store,
+      CrdtCodec codec,
+      Metrics metrics,
+      Sender sender,
+      StateSink sink,
+      int maxBuckets,
+      int maxChunkBytes) {
+    this.context = context;
+    this.store = store;
+    this.codec = codec;
+    this.metrics = metrics;
+    this.sender = sender;
+    this.sink = sink;
+    this.maxBuckets = maxBuckets;
+    this.maxChunkBytes = maxChunkBytes;
+  }
+
+  DigestTree tree() {
+    return tree;
+  }
+
+  /**
+   * Records that {@code key} now holds {@code state}; its digest is refreshed before the next use.
+   */
+  void changed(String key, TypedState<?> state) {
+    dirty.put(key, state);
+  }
+
+  /** Hashes every queued state off the event loop, then updates the tree on the context. */
+  Future<Void> refresh() {
+    if (refreshing != null) {
+      return refreshing;
+    }
+    if (dirty.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Map<String, TypedState<?>> batch = dirty;
+    dirty = new HashMap<>();
+    refreshing =
+        context
+            .<Map<String, Long>>executeBlocking(
+                () -> {
+                  Map<String, Long> digests = new HashMap<>();
+                  batch.forEach((key, state) -> digests.put(key, digest(key, state)));
+                  return digests;
+                },
+                false)
+            .map(
+                digests -> {
+                  digests.forEach(tree::put);
+                  return (Void) null;
+                })
+            .onComplete(x -> refreshing = null);
+    return refreshing;
+  }
+
+  private long digest(String key, TypedState<?> state) {
+    return DigestTree.keyDigest(key, encode(state));
+  }
+
+  private byte[] encode(TypedState<?> state) {
+    return codec.encode(state);
+  }
+
+  /** Starts a session with {@code peer}. */
+  void startSession(String peer) {
+    refresh()
+        .onComplete(
+            x -> {
+              metrics.antiEntropyRounds.increment();
+              sender.send(peer, new AeRoot(random.nextLong(), tree.root()));
+            });
+  }
+
+  /** Handles an anti-entropy frame; returns false if {@code message} is not one. */
+  boolean handle(String peer, Message message) {
+    if (message instanceof AeRoot m) {
+      refresh().onComplete(x -> onRoot(peer, m));
+    } else if (message instanceof AeMatch) {
+      metrics.peer(peer).lastInSyncMillis = System.currentTimeMillis();
+    } else if (message instanceof AeLevel m) {
+      onLevel(peer, m);
+    } else if (message instanceof AeKeys m) {
+      onKeys(peer, m);
+    } else if (message instanceof AePull m) {
+      pushStates(peer, m.session(), m.keys());
+    } else if (message instanceof AeStates m) {
+      onStates(peer, m);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  private void onRoot(String peer, AeRoot m) {
+    if (tree.root() == m.digest()) {
+      sender.send(peer, new AeMatch(m.session()));
+      metrics.peer(peer).lastInSyncMillis = System.currentTimeMillis();
+      return;
+    }
+    int[] indices = new int[DigestTree.FANOUT];
+    long[] digests = new long[DigestTree.FANOUT];
+    for (int i = 0; i < DigestTree.FANOUT; i++) {
+      indices[i] = i;
+      digests[i] = tree.inner(i);
+    }
+    sender.send(peer, new AeLevel(m.session(), 1, indices, digests));
+  }
+
+  private void onLevel(String peer, AeLevel m) {
+    if (m.indices().length != m.digests().length) {
+      throw new ProtocolException("AeLevel with mismatched arrays");
+    }
+    if (m.level() == 1) {
+      List<Integer> leaves = new ArrayList<>();
+      for (int i = 0; i < m.indices().length; i++) {
+        int inner = m.indices()[i];
+        checkRange(inner, DigestTree.FANOUT);
+        if (tree.inner(inner) != m.digests()[i]) {
+          for (int leaf = inner * DigestTree.FANOUT;
+              leaf < (inner + 1) * DigestTree.FANOUT;
+              leaf++) {
+            leaves.add(leaf);
+          }
+        }
+      }
+      if (leaves.isEmpty()) {
+        return;
+      }
+      int[] indices = leaves.stream().mapToInt(Integer::intValue).toArray();
+      long[] digests = new long[indices.length];
+      for (int i = 0; i < indices.length; i++) {
+        digests[i] = tree.leaf(indices[i]);
+      }
+      sender.send(peer, new AeLevel(m.session(), 2, indices, digests));
+    } else if (m.level() == 2) {
+      List<Integer> differing = new ArrayList<>();
+      for (int i = 0; i < m.indices().length && differing.size() < maxBuckets; i++) {
+        checkRange(m.indices()[i], DigestTree.LEAVES);
+        if (tree.leaf(m.indices()[i]) != m.digests()[i]) {
+          differing.add(m.indices()[i]);
+        }
+      }
+      if (differing.isEmpty()) {
+        return;
+      }
+      List<KeyDigest> keys = new ArrayList<>();
+      for (int bucket : differing) {
+        for (String key : tree.keysIn(bucket)) {
+          keys.add(new KeyDigest(key, tree.digestOf(key)));
+        }
+      }
+      sender.send(
+          peer,
+          new AeKeys(m.session(), differing.stream().mapToInt(Integer::intValue).toArray(), keys));
+    } else {
+      throw new ProtocolException("AeLevel with level " + m.level());
+    }
+  }
+
+  private static void checkRange(int index, int size) {
+    if (index < 0 || index >= size) {
+      throw new ProtocolException("digest tree index " + index + " out of range");
+    }
+  }
+
+  private void onKeys(String peer, AeKeys m) {
+    Map<String, Long> theirs = new HashMap<>();
+    for (KeyDigest kd : m.keys()) {
+      theirs.put(kd.key(), kd.digest());
+    }
+    List<String> push = new ArrayList<>();
+    List<String> pull = new ArrayList<>();
+    for (int bucket : m.buckets()) {
+      checkRange(bucket, DigestTree.LEAVES);
+      for (String key : tree.keysIn(bucket)) {
+        Long their = theirs.get(key);
+        if (their == null || !their.equals(tree.digestOf(key))) {
+          push.add(key);
+        }
+      }
+    }
+    for (KeyDigest kd : m.keys()) {
+      Long mine = tree.digestOf(kd.key());
+      if (mine == null || mine != kd.digest()) {
+        pull.add(kd.key());
+      }
+    }
+    pushStates(peer, m.session(), push);
+    for (int from = 0; from < pull.size(); from += 1_000) {
+      sender.send(
+          peer, new AePull(m.session(), pull.subList(from, Math.min(pull.size(), from + 1_000))));
+    }
+  }
+
+  /* Reads, encodes and sends the given keys' states in frames of at most maxChunkBytes. */
+  private void pushStates(String peer, long session, List<String> keys) {
+    if (keys.isEmpty()) {
+      return;
+    }
+    List<CompletableFuture<Optional<TypedState<?>>>> reads = new ArrayList<>();
+    for (String key : keys) {
+      reads.add(store.read(key));
+    }
+    Future.fromCompletionStage(
+            CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0])), context)
+        .onSuccess(
+            x -> {
+              List<KeyBytes> chunk = new ArrayList<>();
+              int bytes = 0;
+              for (int i = 0; i < keys.size(); i++) {
+                Optional<TypedState<?>> state = reads.get(i).join();
+                if (state.isEmpty()) {
+                  continue;
+                }
+                byte[] encoded = encode(state.get());
+                if (!chunk.isEmpty() && bytes + encoded.length > maxChunkBytes) {
+                  sender.send(peer, new AeStates(session, chunk));
+                  chunk = new ArrayList<>();
+                  bytes = 0;
+                }
+                chunk.add(new KeyBytes(keys.get(i), encoded));
+                bytes += encoded.length + keys.get(i).length() + 8;
+                metrics.fullStatesSent.increment();
+              }
+              if (!chunk.isEmpty()) {
+                sender.send(peer, new AeStates(session, chunk));
+              }
+            });
+  }
+
+  private void onStates(String peer, AeStates m) {
+    for (KeyBytes kb : m.states()) {
+      TypedState<?> state;
+      try {
+        state = codec.decode(kb.state());
+      } catch (CodecException e) {
+        throw new ProtocolException(
+            "undecodable state of key " + kb.key() + ": " + e.getMessage(), e);
+      }
+      metrics.fullStatesReceived.increment();
+      sink.mergeFullState(peer, kb.key(), state)
+          .onSuccess(
+              changed -> {
+                if (changed) {
+                  metrics.keysRepaired.increment();
+                }
+              });
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package dev.converge.sync.internal;
+
+import dev.converge.crdt.TypedState;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * This node's own deltas, numbered, until every peer has acknowledged them: the δ-buffer of Almeida
+ * et al. (2018), Algorithm 2, with per-peer acknowledgements. A peer is always sent the interval
+ * that starts right after its last acknowledgement (go-back-N), so it applies this node's deltas in
+ * order, and a lost frame is simply covered by the next interval. Only locally made deltas enter
+ * the buffer: a delta is never forwarded, so it is never sent back to where it came from (Enes et
+ * al., ICDE 2019, "BP").
+ *
+ * <p>Deltas of one interval are joined per key (a delta group), so a key written 10,000 times since
+ * the last acknowledgement travels as one delta. The buffer keeps at most {@code maxEntries}; a
+ * peer whose acknowledgement falls behind the oldest kept delta is reported {@link #takeLaggards()
+ * lagging} and repaired by anti-entropy (full state of the keys that differ).
+ *
+ * <p>Confined to the replicator's context; not thread-safe.
+ */
+final class DeltaBuffer {
+
+  /** One numbered delta. */
+  record Entry(long seq, String key, TypedState<?> delta) {}
+
+  /** An interval of deltas for one peer, joined per key. */
+  record Interval(long from, long to, Map<String, TypedState<?>> deltas) {}
+
+  private final long epoch;
+  private final int maxEntries;
+  /* Entries with consecutive seqs: entries.get(i).seq() == firstSeq + i. */
+  private final EntryRing entries = new EntryRing();
+  private final Map<String, Long> acked = new HashMap<>();
+  private final java.util.Set<String> laggards = new java.util.HashSet<>();
+  private long nextSeq = 1;
+
+  DeltaBuffer(long epoch, int maxEntries) {
+    this.epoch = epoch;
+    this.maxEntries = maxEntries;
+  }
+
+  long epoch() {
+    return epoch;
+  }
+
+  /** Highest sequence number issued; 0 if none. */
+  long lastSeq() {
+    return nextSeq - 1;
+  }
+
+  /** Records a local delta; returns its sequence number. */
+  long append(String key, TypedState<?> delta) {
+    long seq = nextSeq++;
+    entries.addLast(new Entry(seq, key, delta));
+    if (entries.size() > maxEntries) {
+      entries.removeFirst();
+      long oldest = entries.first().seq();
+      for (Map.Entry<String, Long> peer : acked.entrySet()) {
+        if (peer.getValue() < oldest - 1) {
+          laggards.add(peer.getKey());
+          peer.setValue(lastSeq());
+        }
+      }
+    }
+    return seq;
+  }
+
+  /** Starts tracking {@code peer} as having everything up to now (it is synced by anti-entropy). */
+  void track(String peer) {
+    acked.putIfAbsent(peer, lastSeq());
+  }
+
+  /** Forgets what {@code peer} acknowledged: it lost its state; it is repaired by anti-entropy. */
+  void reset(String peer) {
+    acked.put(peer, lastSeq());
+    laggards.add(peer);
+  }
+
+  /** Deltas {@code peer} has not acknowledged: how far behind it is. */
+  long unacked(String peer) {
+    Long a = acked.get(peer);
+    return a == null ? 0 : lastSeq() - a;
+  }
+
+  /**
+   * The next interval for {@code peer}: at most {@code maxDeltas} deltas after its last
+   * acknowledgement, joined per key; null if it has everything.
+   */
+  Interval next(String peer, int maxDeltas) {
+    Long a = acked.get(peer);
+    if (a == null || a >= lastSeq()) {
+      return null;
+    }
+    Map<String, TypedState<?>> joined = new LinkedHashMap<>();
+    long from = a + 1;
+    long to = a;
+    int taken = 0;
+    long firstSeq = entries.size() == 0 ? nextSeq : entries.first().seq();
+    for (int i = (int) Math.max(0, from - firstSeq); i < entries.size() && taken < maxDeltas; i++) {
+      Entry e = entries.get(i);
+      joined.merge(e.key(), e.delta(), TypedState::merge);
+      to = e.seq();
+      taken++;
+    }
+    return taken == 0 ? null : new Interval(from, to, joined);
+  }
+
+  /** {@code peer} acknowledged every delta up to {@code upTo} of this buffer's epoch. */
+  void ack(String peer, long ackEpoch, long upTo) {
+    if (ackEpoch != epoch || upTo > lastSeq()) {
+      return;
+    }
+    acked.merge(peer, upTo, Math::max);
+    trim();
+  }
+
+  /** Peers that fell behind the buffer since the last call; they need anti-entropy. */
+  java.util.Set<String> takeLaggards() {
+    java.util.Set<String> result = new java.util.HashSet<>(laggards);
+    laggards.clear();
+    return result;
+  }
+
+  /* Drops deltas every tracked peer has acknowledged. */
+  private void trim() {
+    long min = lastSeq();
+    for (long a : acked.values()) {
+      min = Math.min(min, a);
+    }
+    while (entries.size() > 0 && entries.first().seq() <= min) {
+      entries.removeFirst();
+    }
+  }
+
+  int size() {
+    return entries.size();
+  }
+
+  /** A growable ring of entries with O(1) access by position. */
+  private static final class EntryRing {
+    private Entry[] ring = new Entry[16];
+    private int head;
+    private int size;
+
+    int size() {
+      return size;
+    }
+
+    Entry first() {
+      return ring[head];
+    }
+
+    Entry get(int i) {
+      return ring[(head + i) & (ring.length - 1)];
+    }
+
+    void addLast(Entry e) {
+      if (size == ring.length) {
+        Entry[] bigger = new Entry[ring.length * 2];
+        for (int i = 0; i < size; i++) {
+          bigger[i] = get(i);
+        }
+        ring = bigger;
+        head = 0;
+      }
+      ring[(head + size++) & (ring.length - 1)] = e;
+    }
+
+    void removeFirst() {
+      ring[head] = null;
+      head = (head + 1) & (ring.length - 1);
+      size--;
+    }
+  }
+}

@@ -1,0 +1,92 @@
+package dev.converge.sync.internal;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The frames of the gossip protocol, version {@link #PROTOCOL_VERSION}. A frame on the wire is
+ * {@code [int length][byte type][body]}; {@link FrameCodec} encodes and decodes them.
+ *
+ * <p>Connections are one-way after the handshake: a node sends on the connection it opened to a
+ * peer and receives on the connections peers opened to it; a reply travels on the replier's own
+ * connection. Every frame a node receives on an accepted connection is from the peer named in that
+ * connection's handshake.
+ */
+sealed interface Message {
+
+  /** Bumped on any incompatible change of a frame. */
+  int PROTOCOL_VERSION = 1;
+
+  /** A key with an encoded {@code TypedState} (a delta or a full state). */
+  record KeyBytes(String key, byte[] state) {}
+
+  /** A key and the digest of its encoded state. */
+  record KeyDigest(String key, long digest) {}
+
+  /** What a node tells about a member (possibly itself). */
+  record MemberInfo(
+      String nodeId, String incarnation, String host, int port, Map<String, String> metadata) {}
+
+  /** Client → server, first frame: who is calling, for which cluster. */
+  record Hello(
+      String cluster,
+      int protocolVersion,
+      String nodeId,
+      String incarnation,
+      String host,
+      int port,
+      long epoch,
+      Map<String, String> metadata)
+      implements Message {}
+
+  /** Server → client: accepted. */
+  record HelloOk(String nodeId, String incarnation) implements Message {}
+
+  /** Server → client: refused, and why; the server closes the connection. */
+  record HelloReject(String reason) implements Message {}
+
+  /** Liveness signal for the failure detector. */
+  record Heartbeat(long sentMillis) implements Message {}
+
+  /** Member list gossip. */
+  record Members(List<MemberInfo> members) implements Message {}
+
+  /**
+   * The sender's own deltas with sequence numbers {@code from..to} of its buffer {@code epoch},
+   * joined per key.
+   */
+  record Deltas(long epoch, long from, long to, List<KeyBytes> deltas) implements Message {}
+
+  /** The receiver has applied every delta of {@code epoch} up to {@code upTo}. */
+  record DeltaAck(long epoch, long upTo) implements Message {}
+
+  /** Anti-entropy: the initiator's root digest. */
+  record AeRoot(long session, long digest) implements Message {}
+
+  /** Anti-entropy: the roots match, nothing to repair. */
+  record AeMatch(long session) implements Message {}
+
+  /** Anti-entropy: the sender's digests of tree nodes {@code indices} at {@code level}. */
+  record AeLevel(long session, int level, int[] indices, long[] digests) implements Message {}
+
+  /** Anti-entropy: every key, with digest, that the sender holds in leaf {@code buckets}. */
+  record AeKeys(long session, int[] buckets, List<KeyDigest> keys) implements Message {}
+
+  /** Anti-entropy: full states, pushed or answering a pull. */
+  record AeStates(long session, List<KeyBytes> states) implements Message {}
+
+  /** Anti-entropy: please send your full states of these keys. */
+  record AePull(long session, List<String> keys) implements Message {}
+
+  /** Quorum write: store this delta and acknowledge once it is durable. */
+  record QuorumWrite(long request, String key, byte[] delta) implements Message {}
+
+  /** The quorum write {@code request} is durable on the sender. */
+  record QuorumWriteAck(long request) implements Message {}
+
+  /** Quorum read: send back your state of {@code key}. */
+  record QuorumRead(long request, String key) implements Message {}
+
+  /** Reply to a quorum read: the sender's state, or an empty array if it never saw the key. */
+  record QuorumReadReply(long request, byte[] state) implements Message {}
+}

@@ -1,0 +1,245 @@
+package dev.converge.sync.internal;
+
+import dev.converge.crdt.Crdt;
+import dev.converge.crdt.Key;
+import dev.converge.crdt.TypedState;
+import dev.converge.crdt.codec.CodecException;
+import dev.converge.crdt.codec.CrdtCodec;
+import dev.converge.store.ReplicaStore;
+import dev.converge.sync.Consistency;
+import dev.converge.sync.ConsistencyException;
+import dev.converge.sync.ConsistencyException.Operation;
+import dev.converge.sync.internal.Message.QuorumRead;
+import dev.converge.sync.internal.Message.QuorumReadReply;
+import dev.converge.sync.internal.Message.QuorumWrite;
+import dev.converge.sync.internal.Message.QuorumWriteAck;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Reads and writes that need more than the local replica (Akka's {@code WriteMajority} / {@code
+ * ReadMajority}). A write is first made durable locally; its delta then goes straight to every
+ * member, each of which acknowledges once the delta is durable there; the write succeeds at the
+ * required count, this node included, or fails at the timeout with {@link ConsistencyException} and
+ * stays in the local replica. A read asks every member for its state and merges each reply durably
+ * into the local replica; it succeeds once the required count of replicas (this node included) has
+ * been merged, returning the local state, which then includes all of them. Confined to the
+ * replicator's context.
+ */
+final class QuorumCoordinator {
+
+  /** Joins a state or delta received from a peer into the local replica. */
+  interface Merger {
+    Future<Boolean> merge(String peer, String key, TypedState<?> state);
+  }
+
+  private final Vertx vertx;
+  private final Context context;
+  private final ReplicaStore store;
+  private final CrdtCodec codec;
+  private final AntiEntropy.Sender sender;
+  private final Merger merger;
+  private final Random random = new Random();
+  private final Map<Long, Pending> pending = new HashMap<>();
+
+  /** One request in flight. */
+  private static final class Pending {
+    final int required;
+    final Set<String> answered = new HashSet<>();
+    final Runnable onQuorum;
+    long timer;
+    boolean done;
+
+    Pending(int required, Runnable onQuorum) {
+      this.required = required;
+      this.onQuorum = onQuorum;
+    }
+  }
+
+  QuorumCoordinator(
+      Vertx vertx,
+      Context context,
+      ReplicaStore store,
+      CrdtCodec codec,
+      AntiEntropy.Sender sender,
+      Merger merger) {
+    this.vertx = vertx;
+    this.context = context;
+    this.store = store;
+    this.codec = codec;
+    this.sender = sender;
+    this.merger = merger;
+  }
+
+  /**
+   * Replicates {@code delta} of a write already durable here until {@code consistency} is met;
+   * completes with {@code state}.
+   */
+  <T extends Crdt<T>> Future<T> write(
+      Key<T> key, T delta, T state, Consistency consistency, List<String> peers) {
+    int members = peers.size() + 1;
+    int required = consistency.required(members);
+    if (required <= 1) {
+      return Future.succeededFuture(state);
+    }
+    Promise<T> promise = Promise.promise();
+    if (required > members) {
+      promise.fail(
+          new ConsistencyException(Operation.WRITE, key.name(), consistency, required, 1, members));
+      return promise.future();
+    }
+    byte[] bytes = codec.encode(key.type(), delta);
+    long request = random.nextLong();
+    Pending p = new Pending(required, () -> promise.tryComplete(state));
+    p.answered.add("");
+    start(
+        request,
+        p,
+        consistency,
+        () -> failure(Operation.WRITE, key, consistency, p, members),
+        promise);
+    for (String peer : peers) {
+      sender.send(peer, new QuorumWrite(request, key.name(), bytes));
+    }
+    return promise.future();
+  }
+
+  /** Merges the states of enough replicas into the local one; completes with the local state. */
+  <T extends Crdt<T>> Future<T> read(Key<T> key, Consistency consistency, List<String> peers) {
+    int members = peers.size() + 1;
+    int required = consistency.required(members);
+    if (required <= 1) {
+      return Future.fromCompletionStage(store.read(key), context);
+    }
+    Promise<T> promise = Promise.promise();
+    if (required > members) {
+      promise.fail(
+          new ConsistencyException(Operation.READ, key.name(), consistency, required, 1, members));
+      return promise.future();
+    }
+    long request = random.nextLong();
+    Pending p =
+        new Pending(
+            required,
+            () ->
+                Future.fromCompletionStage(store.read(key), context)
+                    .onComplete(
+                        r -> {
+                          if (r.succeeded()) {
+                            promise.tryComplete(r.result());
+                          } else {
+                            promise.tryFail(r.cause());
+                          }
+                        }));
+    p.answered.add("");
+    start(
+        request,
+        p,
+        consistency,
+        () -> failure(Operation.READ, key, consistency, p, members),
+        promise);
+    readTargets.put(request, key);
+    for (String peer : peers) {
+      sender.send(peer, new QuorumRead(request, key.name()));
+    }
+    return promise.future();
+  }
+
+  private final Map<Long, Key<?>> readTargets = new HashMap<>();
+
+  private ConsistencyException failure(
+      Operation operation, Key<?> key, Consistency consistency, Pending p, int members) {
+    return new ConsistencyException(
+        operation, key.name(), consistency, p.required, p.answered.size(), members);
+  }
+
+  private void start(
+      long request,
+      Pending p,
+      Consistency consistency,
+      java.util.function.Supplier<ConsistencyException> timeoutFailure,
+      Promise<?> promise) {
+    pending.put(request, p);
+    p.timer =
+        vertx.setTimer(
+            consistency.timeout().toMillis(),
+            t -> {
+              if (!p.done) {
+                p.done = true;
+                pending.remove(request);
+                readTargets.remove(request);
+                promise.tryFail(timeoutFailure.get());
+              }
+            });
+  }
+
+  /* A replica answered request `request`: count it once. */
+  private void answered(long request, String peer) {
+    Pending p = pending.get(request);
+    if (p == null || p.done || !p.answered.add(peer)) {
+      return;
+    }
+    if (p.answered.size() >= p.required) {
+      p.done = true;
+      pending.remove(request);
+      readTargets.remove(request);
+      vertx.cancelTimer(p.timer);
+      p.onQuorum.run();
+    }
+  }
+
+  /** Handles a quorum frame; returns false if {@code message} is not one. */
+  boolean handle(String peer, Message message) {
+    if (message instanceof QuorumWrite m) {
+      TypedState<?> delta = decode(m.key(), m.delta());
+      merger
+          .merge(peer, m.key(), delta)
+          .onSuccess(changed -> sender.send(peer, new QuorumWriteAck(m.request())));
+    } else if (message instanceof QuorumWriteAck m) {
+      answered(m.request(), peer);
+    } else if (message instanceof QuorumRead m) {
+      Future.fromCompletionStage(store.read(m.key()), context)
+          .onSuccess(
+              state ->
+                  sender.send(
+                      peer,
+                      new QuorumReadReply(
+                          m.request(), state.map(codec::encode).orElse(new byte[0]))))
+          .onFailure(
+              e -> {
+                /* no reply: the reader times out or counts others */
+              });
+      return true;
+    } else if (message instanceof QuorumReadReply m) {
+      Key<?> key = readTargets.get(m.request());
+      if (key == null) {
+        return true; // late or unknown reply
+      }
+      if (m.state().length == 0) {
+        answered(m.request(), peer);
+      } else {
+        TypedState<?> state = decode(key.name(), m.state());
+        merger.merge(peer, key.name(), state).onSuccess(changed -> answered(m.request(), peer));
+      }
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  private TypedState<?> decode(String key, byte[] bytes) {
+    try {
+      return codec.decode(bytes);
+    } catch (CodecException e) {
+      throw new ProtocolException("undecodable state of key " + key + ": " + e.getMessage(), e);
+    }
+  }
+}
