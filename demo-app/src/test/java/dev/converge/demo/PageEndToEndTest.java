@@ -40,9 +40,12 @@ class PageEndToEndTest {
   }
 
   private static <T> T await(WebDriver driver, String what, Function<WebDriver, T> condition) {
+    // The page re-renders its panels every half second: an element found a moment ago may be gone,
+    // so a stale reference just means "look again".
     return new WebDriverWait(driver, WAIT)
         .withMessage(what)
         .pollingEvery(Duration.ofMillis(100))
+        .ignoring(org.openqa.selenium.StaleElementReferenceException.class)
         .until(condition);
   }
 
@@ -63,6 +66,17 @@ class PageEndToEndTest {
   private static WebElement postButton(WebDriver driver, String post, String button) {
     return driver.findElement(
         By.cssSelector("[data-testid='post-" + post + "'] [data-testid='" + button + "']"));
+  }
+
+  /** Clicks the post's like button; a card re-rendered under us (stale) is found again. */
+  private static void clickLike(WebDriver driver) {
+    await(
+        driver,
+        "click like",
+        d -> {
+          postButton(d, "hello", "like").click();
+          return true;
+        });
   }
 
   private static String cardLikes(WebDriver driver, String post) {
@@ -121,12 +135,12 @@ class PageEndToEndTest {
         assertThat(cluster.node(0).replicator().faults().partitioned()).containsExactly("n2");
 
         // Like on both sides.
-        postButton(driver, "hello", "like").click();
+        clickLike(driver);
         await(driver, "n1's first like", d -> cardLikes(d, "hello").equals("1"));
-        postButton(driver, "hello", "like").click();
+        clickLike(driver);
         await(driver, "n1's second like", d -> cardLikes(d, "hello").equals("2"));
         driver.switchTo().window(page2);
-        postButton(driver, "hello", "like").click();
+        clickLike(driver);
         await(driver, "n2's like", d -> cardLikes(d, "hello").equals("1"));
 
         // The replicas disagree, side by side, on both pages.
@@ -149,7 +163,7 @@ class PageEndToEndTest {
 
         // A majority write in the minority is refused, and kept locally.
         new Select(driver.findElement(By.id("consistency"))).selectByValue("majority");
-        postButton(driver, "hello", "like").click();
+        clickLike(driver);
         await(
             driver,
             "the majority write is refused",

@@ -20,6 +20,7 @@ public final class ConsistencyException extends RuntimeException {
 
   private final Operation operation;
   private final String key;
+  private final transient Consistency consistency;
   private final int required;
   private final int acknowledged;
   private final int members;
@@ -34,6 +35,7 @@ public final class ConsistencyException extends RuntimeException {
     super(message(operation, key, consistency, required, acknowledged, members));
     this.operation = operation;
     this.key = key;
+    this.consistency = consistency;
     this.required = required;
     this.acknowledged = acknowledged;
     this.members = members;
@@ -70,6 +72,11 @@ public final class ConsistencyException extends RuntimeException {
 
   public String key() {
     return key;
+  }
+
+  /** The consistency the operation asked for. */
+  public Consistency consistency() {
+    return consistency;
   }
 
   /** Replicas the consistency level required, this node included. */

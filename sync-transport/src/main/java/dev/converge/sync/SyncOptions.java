@@ -210,9 +210,23 @@ public final class SyncOptions {
     return this;
   }
 
-  /** The host peers are told to connect to: the advertised host if set, else the bind host. */
+  /**
+   * The host peers are told to connect to: the advertised host if set; else the bind host, unless
+   * that is a wildcard ({@code 0.0.0.0}, {@code ::}), in which case this machine's address as the
+   * JDK resolves it (set an advertised host when that is not what peers can reach).
+   */
   public String getAdvertisedHost() {
-    return advertisedHost != null ? advertisedHost : host;
+    if (advertisedHost != null) {
+      return advertisedHost;
+    }
+    if (host.equals("0.0.0.0") || host.equals("::")) {
+      try {
+        return java.net.InetAddress.getLocalHost().getHostAddress();
+      } catch (java.net.UnknownHostException e) {
+        return host;
+      }
+    }
+    return host;
   }
 
   /**
@@ -450,10 +464,6 @@ public final class SyncOptions {
               + reconnectMinMillis
               + " > reconnectMaxMillis "
               + reconnectMaxMillis);
-    }
-    if (advertisedHost == null && (host.equals("0.0.0.0") || host.equals("::"))) {
-      throw new IllegalStateException(
-          "host " + host + " binds every interface; set an advertised host peers can reach");
     }
     if (acceptablePauseMillis < heartbeatIntervalMillis) {
       throw new IllegalStateException("acceptablePauseMillis must be >= heartbeatIntervalMillis");

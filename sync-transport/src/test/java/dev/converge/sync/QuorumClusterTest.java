@@ -107,7 +107,7 @@ class QuorumClusterTest {
             // Slow background replication, so the read must get the value from the quorum.
             o -> o.setGossipIntervalMillis(60_000).setAntiEntropyIntervalMillis(60_000))) {
       cluster.awaitMembership();
-      for (int trial = 0; trial < 40; trial++) {
+      for (int trial = 0; trial < 150; trial++) {
         int writer = random.nextInt(5);
         int reader = (writer + 1 + random.nextInt(4)) % 5;
         String value = "v" + trial;

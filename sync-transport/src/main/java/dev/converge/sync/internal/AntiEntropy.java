@@ -16,10 +16,12 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 
 /**
@@ -63,9 +65,9 @@ final class AntiEntropy {
   private final StateSink sink;
   private final int maxBuckets;
   private final int maxChunkBytes;
-  private final Random random = new Random();
+  private final Random random;
   private final DigestTree tree = new DigestTree();
-  private Map<String, TypedState<?>> dirty = new HashMap<>();
+  private Set<String> dirty = new LinkedHashSet<>();
   private Future<Void> refreshing;
 
   AntiEntropy(
@@ -76,7 +78,9 @@ final class AntiEntropy {
       Sender sender,
       StateSink sink,
       int maxBuckets,
-      int maxChunkBytes) {
+      int maxChunkBytes,
+      Random random) {
+    this.random = random;
     this.context = context;
     this.store = store;
     this.codec = codec;
@@ -92,13 +96,17 @@ final class AntiEntropy {
   }
 
   /**
-   * Records that {@code key} now holds {@code state}; its digest is refreshed before the next use.
+   * Records that {@code key} changed; its digest is recomputed before the next use from the state
+   * the store holds then. Reading the store, rather than trusting the state a caller saw, keeps the
+   * digest right when the event loop learns of concurrent changes out of order (a local write
+   * completes on the store's thread, a remote merge on another): a change after the read marks the
+   * key again, so the digest always catches up with the stored state.
    */
-  void changed(String key, TypedState<?> state) {
-    dirty.put(key, state);
+  void changed(String key) {
+    dirty.add(key);
   }
 
-  /** Hashes every queued state off the event loop, then updates the tree on the context. */
+  /** Reads the dirty keys' states and hashes them off the event loop, then updates the tree. */
   Future<Void> refresh() {
     if (refreshing != null) {
       return refreshing;
@@ -106,24 +114,48 @@ final class AntiEntropy {
     if (dirty.isEmpty()) {
       return Future.succeededFuture();
     }
-    Map<String, TypedState<?>> batch = dirty;
-    dirty = new HashMap<>();
-    refreshing =
-        context
-            .<Map<String, Long>>executeBlocking(
-                () -> {
-                  Map<String, Long> digests = new HashMap<>();
-                  batch.forEach((key, state) -> digests.put(key, digest(key, state)));
-                  return digests;
-                },
-                false)
+    List<String> batch = new ArrayList<>(dirty);
+    dirty = new LinkedHashSet<>();
+    List<CompletableFuture<Optional<TypedState<?>>>> reads = new ArrayList<>(batch.size());
+    for (String key : batch) {
+      reads.add(store.read(key));
+    }
+    CompletableFuture<Void> allRead =
+        CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0]));
+    // Cache hits complete at once: no hop through the store's threads for them.
+    Future<Void> readsDone =
+        allRead.isDone() && !allRead.isCompletedExceptionally()
+            ? Future.succeededFuture()
+            : Future.fromCompletionStage(allRead, context);
+    Future<Void> running =
+        readsDone
+            .compose(
+                x ->
+                    context.<Map<String, Long>>executeBlocking(
+                        () -> {
+                          Map<String, Long> digests = new HashMap<>();
+                          for (int i = 0; i < batch.size(); i++) {
+                            String key = batch.get(i);
+                            reads.get(i).join().ifPresent(st -> digests.put(key, digest(key, st)));
+                          }
+                          return digests;
+                        },
+                        false))
             .map(
                 digests -> {
                   digests.forEach(tree::put);
                   return (Void) null;
                 })
-            .onComplete(x -> refreshing = null);
-    return refreshing;
+            .onFailure(e -> dirty.addAll(batch)); // try again next time
+    refreshing = running;
+    // The work may finish before this line: clear only our own future, whenever it completes.
+    running.onComplete(
+        x -> {
+          if (refreshing == running) {
+            refreshing = null;
+          }
+        });
+    return running;
   }
 
   private long digest(String key, TypedState<?> state) {
@@ -206,8 +238,13 @@ final class AntiEntropy {
       }
       sender.send(peer, new AeLevel(m.session(), 2, indices, digests));
     } else if (m.level() == 2) {
+      // Start at a random offset: leaves that stay different (a key held with another type by
+      // the peer) must not starve the others when more than maxBuckets differ.
       List<Integer> differing = new ArrayList<>();
-      for (int i = 0; i < m.indices().length && differing.size() < maxBuckets; i++) {
+      int n = m.indices().length;
+      int start = n == 0 ? 0 : random.nextInt(n);
+      for (int j = 0; j < n && differing.size() < maxBuckets; j++) {
+        int i = (start + j) % n;
         checkRange(m.indices()[i], DigestTree.LEAVES);
         if (tree.leaf(m.indices()[i]) != m.digests()[i]) {
           differing.add(m.indices()[i]);
@@ -302,22 +339,42 @@ final class AntiEntropy {
   }
 
   private void onStates(String peer, AeStates m) {
-    for (KeyBytes kb : m.states()) {
-      TypedState<?> state;
-      try {
-        state = codec.decode(kb.state());
-      } catch (CodecException e) {
-        throw new ProtocolException(
-            "undecodable state of key " + kb.key() + ": " + e.getMessage(), e);
-      }
+    // Decode the whole frame first: a frame with one bad entry is rejected whole.
+    List<TypedState<?>> states = decodeAll(codec, m.states());
+    for (int i = 0; i < states.size(); i++) {
       metrics.fullStatesReceived.increment();
-      sink.mergeFullState(peer, kb.key(), state)
+      sink.mergeFullState(peer, m.states().get(i).key(), states.get(i))
           .onSuccess(
               changed -> {
                 if (changed) {
                   metrics.keysRepaired.increment();
                 }
               });
+    }
+  }
+
+  /**
+   * Decodes every entry of a frame, or throws {@link ProtocolException} for the first bad key name
+   * or state, so that nothing of a bad frame is applied.
+   */
+  static List<TypedState<?>> decodeAll(CrdtCodec codec, List<KeyBytes> entries) {
+    List<TypedState<?>> decoded = new ArrayList<>(entries.size());
+    for (KeyBytes kb : entries) {
+      decoded.add(decodeOne(codec, kb.key(), kb.state()));
+    }
+    return decoded;
+  }
+
+  /** Decodes one received state of {@code key}; bad name or bytes: {@link ProtocolException}. */
+  static TypedState<?> decodeOne(CrdtCodec codec, String key, byte[] bytes) {
+    String reason = dev.converge.crdt.Key.validateName(key);
+    if (reason != null) {
+      throw new ProtocolException("bad key name: " + reason);
+    }
+    try {
+      return codec.decode(bytes);
+    } catch (CodecException e) {
+      throw new ProtocolException("undecodable state of key " + key + ": " + e.getMessage(), e);
     }
   }
 }

@@ -5,7 +5,6 @@ import dev.converge.crdt.Key;
 import dev.converge.crdt.Mutation;
 import dev.converge.crdt.Mutator;
 import dev.converge.crdt.TypedState;
-import dev.converge.crdt.codec.CodecException;
 import dev.converge.store.NodeIdentity;
 import dev.converge.store.ReplicaStore;
 import dev.converge.store.ReplicaStores;
@@ -13,6 +12,7 @@ import dev.converge.store.StoreException;
 import dev.converge.sync.ChangeListener;
 import dev.converge.sync.ClusterMember;
 import dev.converge.sync.Consistency;
+import dev.converge.sync.ConsistencyException;
 import dev.converge.sync.LinkFaults;
 import dev.converge.sync.PeerAddress;
 import dev.converge.sync.Replicator;
@@ -64,8 +64,8 @@ public final class DefaultReplicator implements Replicator {
   private final SyncOptions options;
   private final LinkFilter filter = new LinkFilter();
   private final Metrics metrics = new Metrics();
-  private final Random random = new Random();
-  private final long epoch = new Random().nextLong();
+  private final Random random;
+  private final long epoch;
   private final Map<String, Member> members = new ConcurrentHashMap<>();
   private final Map<String, List<Consumer<TypedState<?>>>> keyListeners = new ConcurrentHashMap<>();
   private final List<PrefixListener> prefixListeners = new CopyOnWriteArrayList<>();
@@ -108,6 +108,14 @@ public final class DefaultReplicator implements Replicator {
 
   /** With a custom transport (a simulated network in tests); null for TCP. */
   DefaultReplicator(Vertx vertx, SyncOptions options, Transport.Factory transportFactory) {
+    this(vertx, options, transportFactory, new Random());
+  }
+
+  /** With a custom transport and a seeded source of randomness, so simulations replay. */
+  DefaultReplicator(
+      Vertx vertx, SyncOptions options, Transport.Factory transportFactory, Random random) {
+    this.random = random;
+    this.epoch = random.nextLong();
     this.vertx = vertx;
     this.options = new SyncOptions(options);
     this.context = vertx.getOrCreateContext();
@@ -158,10 +166,17 @@ public final class DefaultReplicator implements Replicator {
                       this::send,
                       this::mergeFullState,
                       options.getAntiEntropyMaxBuckets(),
-                      Math.max(1024, options.getMaxFrameBytes() / 2));
+                      Math.max(1024, options.getMaxFrameBytes() / 2),
+                      random);
               quorum =
                   new QuorumCoordinator(
-                      vertx, context, opened, options.getCodec(), this::send, this::mergeRemote);
+                      vertx,
+                      context,
+                      opened,
+                      options.getCodec(),
+                      this::send,
+                      this::mergeRemote,
+                      random);
               transport = transportFactory.create(new TransportEvents(), this::hello);
               return transport.listen();
             })
@@ -201,15 +216,8 @@ public final class DefaultReplicator implements Replicator {
               if (names.isEmpty()) {
                 return antiEntropy.refresh();
               }
-              List<Future<?>> reads = new ArrayList<>();
-              for (String name : names) {
-                reads.add(
-                    Future.fromCompletionStage(store.read(name), context)
-                        .onSuccess(s -> s.ifPresent(state -> antiEntropy.changed(name, state))));
-              }
-              return Future.join(reads)
-                  .compose(x -> antiEntropy.refresh())
-                  .compose(x -> loadDigests(names.get(names.size() - 1)));
+              names.forEach(antiEntropy::changed);
+              return antiEntropy.refresh().compose(x -> loadDigests(names.get(names.size() - 1)));
             });
   }
 
@@ -308,12 +316,56 @@ public final class DefaultReplicator implements Replicator {
     if (refused != null) {
       return refused;
     }
+    if (consistency.level() == Consistency.Level.LOCAL) {
+      return applyLocally(key, mutator).map(Mutation::state);
+    }
+    // Read-before-write: merge the states of the same quorum first, so the mutator sees every
+    // write a quorum acknowledged before this one (a check-then-decrement acts on the latest
+    // balance, an LWW assignment is stamped above every acknowledged one). Then write locally and
+    // to the quorum. In a minority the read fails: the write is still kept locally (it will
+    // converge) and fails with the counts the read reached.
+    Promise<T> promise = Promise.promise();
+    context.runOnContext(
+        v ->
+            quorum
+                .read(key, consistency, peerIds())
+                .onComplete(
+                    read ->
+                        applyLocally(key, mutator)
+                            .compose(
+                                mutation ->
+                                    read.succeeded()
+                                        ? quorum.write(
+                                            key,
+                                            mutation.delta(),
+                                            mutation.state(),
+                                            consistency,
+                                            peerIds())
+                                        : Future.<T>failedFuture(asWriteFailure(read.cause())))
+                            .onComplete(promise)));
+    return promise.future();
+  }
+
+  private <T extends Crdt<T>> Future<Mutation<T>> applyLocally(Key<T> key, Mutator<T> mutator) {
     return Future.fromCompletionStage(store.update(key, mutator), context)
-        .compose(
+        .map(
             mutation -> {
               localMutation(key, mutation);
-              return quorum.write(key, mutation.delta(), mutation.state(), consistency, peerIds());
+              return mutation;
             });
+  }
+
+  private static Throwable asWriteFailure(Throwable readFailure) {
+    if (readFailure instanceof ConsistencyException e) {
+      return new ConsistencyException(
+          ConsistencyException.Operation.WRITE,
+          e.key(),
+          e.consistency(),
+          e.required(),
+          e.acknowledged(),
+          e.members());
+    }
+    return readFailure;
   }
 
   /* Every member but this node, reachable or not: quorums count them all. */
@@ -329,7 +381,7 @@ public final class DefaultReplicator implements Replicator {
     }
     buffer.append(key.name(), new TypedState<>(key.type(), mutation.delta()));
     TypedState<T> state = new TypedState<>(key.type(), mutation.state());
-    antiEntropy.changed(key.name(), state);
+    antiEntropy.changed(key.name());
     notifyListeners(key.name(), state, true);
   }
 
@@ -575,17 +627,12 @@ public final class DefaultReplicator implements Replicator {
   }
 
   private void onDeltas(String peer, Deltas m) {
-    List<Future<Boolean>> merges = new ArrayList<>(m.deltas().size());
-    for (KeyBytes kb : m.deltas()) {
-      TypedState<?> delta;
-      try {
-        delta = options.getCodec().decode(kb.state());
-      } catch (CodecException e) {
-        throw new ProtocolException(
-            "undecodable delta of key " + kb.key() + ": " + e.getMessage(), e);
-      }
+    // Decode the whole frame first: a frame with one bad entry is rejected whole.
+    List<TypedState<?>> deltas = AntiEntropy.decodeAll(options.getCodec(), m.deltas());
+    List<Future<Boolean>> merges = new ArrayList<>(deltas.size());
+    for (int i = 0; i < deltas.size(); i++) {
       metrics.deltasReceived.increment();
-      merges.add(mergeRemote(peer, kb.key(), delta));
+      merges.add(mergeRemote(peer, m.deltas().get(i).key(), deltas.get(i)));
     }
     // Acknowledge once every delta of the interval is durable here (or failed for good).
     Future.join(merges).onComplete(x -> send(peer, new DeltaAck(m.epoch(), m.to())));
@@ -595,16 +642,14 @@ public final class DefaultReplicator implements Replicator {
     return mergeRemote(peer, key, state);
   }
 
+  /* Key names were validated while decoding the frame (AntiEntropy.decodeOne). */
   private Future<Boolean> mergeRemote(String peer, String key, TypedState<?> stateOrDelta) {
-    if (dev.converge.crdt.Key.validateName(key) != null) {
-      return Future.failedFuture(new ProtocolException("bad key name from " + peer));
-    }
     return Future.fromCompletionStage(store.merge(key, stateOrDelta), context)
         .map(
             merged -> {
               if (merged.changed()) {
                 TypedState<?> state = typed(stateOrDelta, merged.state());
-                antiEntropy.changed(key, state);
+                antiEntropy.changed(key);
                 notifyListeners(key, state, false);
               }
               return merged.changed();

@@ -3,7 +3,6 @@ package dev.converge.sync.internal;
 import dev.converge.crdt.Crdt;
 import dev.converge.crdt.Key;
 import dev.converge.crdt.TypedState;
-import dev.converge.crdt.codec.CodecException;
 import dev.converge.crdt.codec.CrdtCodec;
 import dev.converge.store.ReplicaStore;
 import dev.converge.sync.Consistency;
@@ -47,7 +46,7 @@ final class QuorumCoordinator {
   private final CrdtCodec codec;
   private final AntiEntropy.Sender sender;
   private final Merger merger;
-  private final Random random = new Random();
+  private final Random random;
   private final Map<Long, Pending> pending = new HashMap<>();
 
   /** One request in flight. */
@@ -70,7 +69,9 @@ final class QuorumCoordinator {
       ReplicaStore store,
       CrdtCodec codec,
       AntiEntropy.Sender sender,
-      Merger merger) {
+      Merger merger,
+      Random random) {
+    this.random = random;
     this.vertx = vertx;
     this.context = context;
     this.store = store;
@@ -236,10 +237,6 @@ final class QuorumCoordinator {
   }
 
   private TypedState<?> decode(String key, byte[] bytes) {
-    try {
-      return codec.decode(bytes);
-    } catch (CodecException e) {
-      throw new ProtocolException("undecodable state of key " + key + ": " + e.getMessage(), e);
-    }
+    return AntiEntropy.decodeOne(codec, key, bytes);
   }
 }
