@@ -35,7 +35,10 @@ import java.util.Set;
  * made. The scope is a hint for cost only: {@link #equals} ignores it. A full-state merge visits
  * both states, O(n + m). See docs/decisions/0002-persistent-collections-for-crdt-state.md and 0004.
  *
- * <p>Mutators apply to replica states only ({@link #isDelta()} false). Immutable; thread-safe.
+ * <p>A delta group is the join of deltas ({@code d1.merge(d2)}, or {@link Mutation#then}); joining
+ * a delta into a replica state — {@link #empty()} included — yields a replica state, whose later
+ * merges visit the whole set. Mutators apply to replica states only ({@link #isDelta()} false).
+ * Immutable; thread-safe.
  *
  * <p>[1] Bieniusa, Zawirski, Preguiça, Shapiro, Baquero, Balegas, Duarte. An optimized
  * conflict-free replicated set. arXiv:1210.3368, 2012. <br>

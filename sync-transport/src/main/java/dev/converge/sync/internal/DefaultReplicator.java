@@ -56,8 +56,14 @@ public final class DefaultReplicator implements Replicator {
 
   private static final Logger LOG = System.getLogger(DefaultReplicator.class.getName());
 
-  /** Most deltas joined into one frame for one peer. */
-  private static final int MAX_DELTAS_PER_FRAME = 4_096;
+  /**
+   * Most buffered deltas joined into one frame for one peer: a burst of writes to a few keys joins
+   * into a few small deltas, so this bounds the work per tick, not the frame (see below).
+   */
+  private static final int MAX_DELTAS_PER_FRAME = 65_536;
+
+  /** Most distinct keys in one delta frame; with the frame size limit, bounds a frame's size. */
+  private static final int MAX_KEYS_PER_FRAME = 4_096;
 
   private final Vertx vertx;
   private final Context context;
@@ -578,11 +584,7 @@ public final class DefaultReplicator implements Replicator {
       if (filter.isPartitioned(peer) || !transport.isLinked(peer)) {
         continue;
       }
-      DeltaBuffer.Interval interval = buffer.next(peer, MAX_DELTAS_PER_FRAME);
-      if (interval == null) {
-        continue;
-      }
-      Deltas frame = prepared.computeIfAbsent(interval.from(), from -> encode(interval));
+      Deltas frame = nextFrame(peer, prepared);
       if (frame != null && send(peer, frame)) {
         metrics.deltasSent.add(frame.deltas().size());
         sent++;
@@ -591,6 +593,35 @@ public final class DefaultReplicator implements Replicator {
     fanoutCursor++;
     for (String laggard : buffer.takeLaggards()) {
       startAntiEntropy(laggard);
+    }
+  }
+
+  /*
+   * The next delta frame for `peer`, shared by peers at the same acknowledgement (`prepared`). An
+   * interval whose encoding would not fit a frame is halved until it does.
+   */
+  private Deltas nextFrame(String peer, Map<Long, Deltas> prepared) {
+    int maxDeltas = MAX_DELTAS_PER_FRAME;
+    while (true) {
+      DeltaBuffer.Interval interval = buffer.next(peer, maxDeltas, MAX_KEYS_PER_FRAME);
+      if (interval == null) {
+        return null;
+      }
+      Deltas cached = prepared.get(interval.from());
+      if (cached != null && cached.to() == interval.to()) {
+        return cached;
+      }
+      Deltas frame = encode(interval);
+      long size = 64;
+      for (KeyBytes kb : frame.deltas()) {
+        size += kb.key().length() * 3L + kb.state().length + 8;
+      }
+      long count = interval.to() - interval.from() + 1;
+      if (size <= options.getMaxFrameBytes() - 1024 || count == 1) {
+        prepared.put(interval.from(), frame);
+        return frame;
+      }
+      maxDeltas = (int) Math.max(1, count / 2);
     }
   }
 

@@ -86,9 +86,10 @@ final class DeltaBuffer {
 
   /**
    * The next interval for {@code peer}: at most {@code maxDeltas} deltas after its last
-   * acknowledgement, joined per key; null if it has everything.
+   * acknowledgement, joined per key, touching at most {@code maxKeys} keys; null if it has
+   * everything. A burst of writes to a few keys thus travels in one frame.
    */
-  Interval next(String peer, int maxDeltas) {
+  Interval next(String peer, int maxDeltas, int maxKeys) {
     Long a = acked.get(peer);
     if (a == null || a >= lastSeq()) {
       return null;
@@ -100,6 +101,9 @@ final class DeltaBuffer {
     long firstSeq = entries.size() == 0 ? nextSeq : entries.first().seq();
     for (int i = (int) Math.max(0, from - firstSeq); i < entries.size() && taken < maxDeltas; i++) {
       Entry e = entries.get(i);
+      if (joined.size() >= maxKeys && !joined.containsKey(e.key())) {
+        break;
+      }
       joined.merge(e.key(), e.delta(), TypedState::merge);
       to = e.seq();
       taken++;
