@@ -97,6 +97,8 @@ public final class DefaultReplicator implements Replicator {
     volatile String incarnation;
     volatile PeerAddress address;
     volatile Map<String, String> metadata = Map.of();
+    /* As last seen by heartbeatTick; confined to the context. */
+    boolean reachable;
     final PhiAccrualDetector detector;
 
     Member(String nodeId, PeerAddress address, SyncOptions options) {
@@ -534,13 +536,27 @@ public final class DefaultReplicator implements Replicator {
 
   /** One heartbeat round; run by a timer, or by a simulation. */
   void heartbeatTick() {
-    Heartbeat beat = new Heartbeat(System.currentTimeMillis());
+    long now = System.currentTimeMillis();
+    Heartbeat beat = new Heartbeat(now);
     List<String> peers = new ArrayList<>(members.keySet());
     for (String peer : peers) {
       send(peer, beat);
     }
     if (peers.isEmpty()) {
       return;
+    }
+    // A peer that comes back (a partition healed, a restart) is repaired at once rather than at
+    // the next anti-entropy round; its unacknowledged deltas go out at the next gossip tick.
+    for (String peer : peers) {
+      Member m = members.get(peer);
+      boolean up =
+          !filter.isPartitioned(peer)
+              && m.detector.everHeard()
+              && m.detector.phi(now) < options.getPhiThreshold();
+      if (up && !m.reachable) {
+        startAntiEntropy(peer);
+      }
+      m.reachable = up;
     }
     // Member list gossip to one random peer per heartbeat: a joiner learns everyone in O(log N).
     List<MemberInfo> infos = new ArrayList<>();
