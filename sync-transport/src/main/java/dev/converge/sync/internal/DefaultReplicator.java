@@ -172,7 +172,7 @@ public final class DefaultReplicator implements Replicator {
                       options.getCodec(),
                       metrics,
                       this::send,
-                      this::mergeFullState,
+                      this::mergeRemote,
                       options.getAntiEntropyMaxBuckets(),
                       Math.max(1024, options.getMaxFrameBytes() / 2),
                       random);
@@ -683,10 +683,6 @@ public final class DefaultReplicator implements Replicator {
     }
     // Acknowledge once every delta of the interval is durable here (or failed for good).
     Future.join(merges).onComplete(x -> send(peer, new DeltaAck(m.epoch(), m.to())));
-  }
-
-  private Future<Boolean> mergeFullState(String peer, String key, TypedState<?> state) {
-    return mergeRemote(peer, key, state);
   }
 
   /* Key names were validated while decoding the frame (AntiEntropy.decodeOne). */
