@@ -19,6 +19,7 @@ import java.util.Objects;
  * @param clusterName nodes only join peers of the same cluster name
  * @param adminToken if non-null, admin endpoints accept any client presenting {@code Authorization:
  *     Bearer <token>}; if null, they accept loopback clients only
+ * @param security the gossip links' cluster secret and TLS settings
  */
 public record DemoConfig(
     String nodeId,
@@ -28,7 +29,8 @@ public record DemoConfig(
     List<String> seeds,
     Path dataDir,
     String clusterName,
-    String adminToken) {
+    String adminToken,
+    NodeSecurity security) {
 
   /** Default bind address: {@code 127.0.0.1}. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -44,8 +46,31 @@ public record DemoConfig(
 
   private static final String NAME = "[A-Za-z0-9._-]{1,64}";
 
+  /** A node without a cluster secret or TLS. */
+  public DemoConfig(
+      String nodeId,
+      String host,
+      int httpPort,
+      int gossipPort,
+      List<String> seeds,
+      Path dataDir,
+      String clusterName,
+      String adminToken) {
+    this(
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        NodeSecurity.NONE);
+  }
+
   public DemoConfig {
     Objects.requireNonNull(nodeId, "nodeId");
+    Objects.requireNonNull(security, "security");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(clusterName, "clusterName");
     if (!nodeId.matches(NAME)) {
@@ -95,21 +120,27 @@ public record DemoConfig(
 
   public DemoConfig withHost(String newHost) {
     return new DemoConfig(
-        nodeId, newHost, httpPort, gossipPort, seeds, dataDir, clusterName, adminToken);
+        nodeId, newHost, httpPort, gossipPort, seeds, dataDir, clusterName, adminToken, security);
   }
 
   public DemoConfig withSeeds(List<String> newSeeds) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, newSeeds, dataDir, clusterName, adminToken);
+        nodeId, host, httpPort, gossipPort, newSeeds, dataDir, clusterName, adminToken, security);
   }
 
   public DemoConfig withDataDir(Path newDataDir) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, seeds, newDataDir, clusterName, adminToken);
+        nodeId, host, httpPort, gossipPort, seeds, newDataDir, clusterName, adminToken, security);
   }
 
   public DemoConfig withAdminToken(String token) {
-    return new DemoConfig(nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, token);
+    return new DemoConfig(
+        nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, token, security);
+  }
+
+  public DemoConfig withSecurity(NodeSecurity newSecurity) {
+    return new DemoConfig(
+        nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, adminToken, newSecurity);
   }
 
   /** Whether the node keeps its state in memory only. */
@@ -136,6 +167,8 @@ public record DemoConfig(
         + clusterName
         + ", adminToken="
         + (adminToken == null ? "(none: loopback only)" : "(set)")
+        + ", security="
+        + security
         + "]";
   }
 

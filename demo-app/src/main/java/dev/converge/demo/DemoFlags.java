@@ -1,5 +1,8 @@
 package dev.converge.demo;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -40,7 +43,14 @@ public final class DemoFlags {
           "--seeds",
           "--data-dir",
           "--cluster",
-          "--admin-token");
+          "--admin-token",
+          "--cluster-secret-file",
+          "--tls-cert",
+          "--tls-key",
+          "--tls-ca");
+
+  /** Flags that take no value. */
+  private static final Set<String> SWITCHES = Set.of("--in-memory", "--tls-client-auth");
 
   private DemoFlags() {}
 
@@ -73,6 +83,13 @@ public final class DemoFlags {
             + ")",
         "  --admin-token TOKEN    let any client call /admin/* with 'Authorization: Bearer TOKEN'",
         "                         (without it, /admin/* answers loopback clients only)",
+        "  --cluster-secret-file PATH",
+        "                         file holding the cluster secret (16+ characters, trimmed);",
+        "                         peers must prove they know it before they join or send state",
+        "  --tls-cert PATH        this node's certificate chain (PEM): gossip links use TLS",
+        "  --tls-key PATH         the certificate's private key (PEM)",
+        "  --tls-ca PATH          authorities (PEM) a peer's certificate must chain to",
+        "  --tls-client-auth      mutual TLS: refuse peers without a trusted certificate",
         "  --help                 print this help",
         "",
         "Example: --node-id n1 --http-port 8081 --gossip-port 7001"
@@ -92,6 +109,11 @@ public final class DemoFlags {
     boolean inMemory = false;
     String cluster = DemoConfig.DEFAULT_CLUSTER;
     String adminToken = null;
+    String secret = null;
+    Path tlsCert = null;
+    Path tlsKey = null;
+    Path tlsCa = null;
+    boolean tlsClientAuth = false;
     Set<String> seen = new HashSet<>();
 
     for (int i = 0; i < args.size(); i++) {
@@ -109,18 +131,22 @@ public final class DemoFlags {
         }
         return new Help();
       }
-      if (!flag.equals("--in-memory") && !VALUED.contains(flag)) {
+      if (!SWITCHES.contains(flag) && !VALUED.contains(flag)) {
         return new Invalid(
             arg.startsWith("-") ? "unknown flag " + flag : "unexpected argument \"" + arg + "\"");
       }
       if (!seen.add(flag)) {
         return new Invalid(flag + " given twice");
       }
-      if (flag.equals("--in-memory")) {
+      if (SWITCHES.contains(flag)) {
         if (value != null) {
-          return new Invalid("--in-memory takes no value");
+          return new Invalid(flag + " takes no value");
         }
-        inMemory = true;
+        if (flag.equals("--in-memory")) {
+          inMemory = true;
+        } else {
+          tlsClientAuth = true;
+        }
         continue;
       }
       if (value == null) {
@@ -168,6 +194,28 @@ public final class DemoFlags {
         }
         case "--cluster" -> cluster = value;
         case "--admin-token" -> adminToken = value;
+        case "--cluster-secret-file" -> {
+          Path file = path(value);
+          try {
+            secret = file == null ? null : Files.readString(file).strip();
+          } catch (IOException | UncheckedIOException e) {
+            secret = null;
+          }
+          if (secret == null) {
+            return new Invalid("--cluster-secret-file: cannot read \"" + value + "\"");
+          }
+        }
+        case "--tls-cert", "--tls-key", "--tls-ca" -> {
+          Path file = path(value);
+          if (file == null || !Files.isReadable(file)) {
+            return new Invalid(flag + ": cannot read \"" + value + "\"");
+          }
+          switch (flag) {
+            case "--tls-cert" -> tlsCert = file;
+            case "--tls-key" -> tlsKey = file;
+            default -> tlsCa = file;
+          }
+        }
         default -> throw new AssertionError(flag);
       }
     }
@@ -179,10 +227,20 @@ public final class DemoFlags {
     }
     try {
       Path dir = inMemory ? null : dataDir != null ? dataDir : DemoConfig.defaultDataDir(nodeId);
+      NodeSecurity security = new NodeSecurity(secret, tlsCert, tlsKey, tlsCa, tlsClientAuth);
       return new Run(
-          new DemoConfig(nodeId, host, httpPort, gossipPort, seeds, dir, cluster, adminToken));
-    } catch (IllegalArgumentException e) {
+          new DemoConfig(
+              nodeId, host, httpPort, gossipPort, seeds, dir, cluster, adminToken, security));
+    } catch (IllegalArgumentException | IllegalStateException e) {
       return new Invalid(e.getMessage());
+    }
+  }
+
+  private static Path path(String text) {
+    try {
+      return text.isBlank() ? null : Path.of(text);
+    } catch (InvalidPathException e) {
+      return null;
     }
   }
 

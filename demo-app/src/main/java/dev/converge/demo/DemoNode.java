@@ -90,11 +90,14 @@ public final class DemoNode implements AutoCloseable {
               .createHttpServer(
                   new HttpServerOptions().setHost(config.host()).setPort(config.httpPort()))
               .requestHandler(api.router())
+              .invalidRequestHandler(api::invalidRequest)
               .listen()
               .await();
       String url = "http://" + advertisedHost(config.host()) + ":" + server.actualPort();
       SyncOptions options =
-          demoTimers()
+          config
+              .security()
+              .applyTo(demoTimers())
               .setNodeId(config.nodeId())
               .setHost(config.host())
               .setPort(config.gossipPort())

@@ -106,6 +106,11 @@ final class PrometheusMetrics {
         "converge_protocol_errors_total",
         "Connections closed for a protocol violation.",
         sync.protocolErrors());
+    counter(
+        out,
+        "converge_auth_failures_total",
+        "Handshakes refused because a side could not prove the cluster secret.",
+        sync.authFailures());
 
     Map<String, SyncMetrics.Peer> peers = new TreeMap<>(sync.peers());
     header(

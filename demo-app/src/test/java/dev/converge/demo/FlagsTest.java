@@ -4,14 +4,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** The command line of {@link DemoNode}: good flags start a node, bad ones print usage, exit 2. */
 class FlagsTest {
@@ -97,7 +100,9 @@ class FlagsTest {
       assertThat(launch.out()).startsWith("Usage: java -jar demo-app/target/converge-demo.jar");
       assertThat(launch.out())
           .contains("--node-id", "--host", "--http-port", "--gossip-port", "--seeds")
-          .contains("--data-dir", "--in-memory", "--cluster", "--admin-token", "--help");
+          .contains("--data-dir", "--in-memory", "--cluster", "--admin-token", "--help")
+          .contains("--cluster-secret-file", "--tls-cert", "--tls-key", "--tls-ca")
+          .contains("--tls-client-auth");
       assertThat(launch.started()).isEmpty();
     }
   }
@@ -139,6 +144,54 @@ class FlagsTest {
     }
     assertThat(launch("--node-id", "n1", "--bogus").err()).contains("unknown flag --bogus");
     assertThat(launch("--http-port", "1").err()).contains("--node-id is required");
+  }
+
+  @Test
+  void securityFlags(@TempDir Path dir) throws IOException {
+    Path secretFile = Files.writeString(dir.resolve("secret"), "  s3cret-s3cret-s3cret\n");
+    Path cert = Files.writeString(dir.resolve("node.pem"), "cert");
+    Path key = Files.writeString(dir.resolve("node.key"), "key");
+    Path ca = Files.writeString(dir.resolve("ca.pem"), "ca");
+    DemoConfig config =
+        started(
+            "--node-id",
+            "n1",
+            "--cluster-secret-file",
+            secretFile.toString(),
+            "--tls-cert",
+            cert.toString(),
+            "--tls-key",
+            key.toString(),
+            "--tls-ca",
+            ca.toString(),
+            "--tls-client-auth");
+    assertThat(config.security())
+        .isEqualTo(new NodeSecurity("s3cret-s3cret-s3cret", cert, key, ca, true));
+    assertThat(config.toString()).doesNotContain("s3cret").contains("mutual");
+    assertThat(started("--node-id", "n2").security()).isEqualTo(NodeSecurity.NONE);
+
+    Path shortSecret = Files.writeString(dir.resolve("short"), "tiny");
+    String missing = dir.resolve("missing").toString();
+    List<List<String>> bad =
+        List.of(
+            List.of("--cluster-secret-file", missing),
+            List.of("--cluster-secret-file", shortSecret.toString()),
+            List.of("--tls-cert", missing),
+            List.of("--tls-cert", cert.toString()),
+            List.of("--tls-cert", cert.toString(), "--tls-key", key.toString()),
+            List.of("--tls-client-auth"),
+            List.of("--tls-client-auth=yes"));
+    for (List<String> flags : bad) {
+      List<String> args = new ArrayList<>(List.of("--node-id", "n1"));
+      args.addAll(flags);
+      Launch launch = launch(args.toArray(String[]::new));
+      assertThat(launch.exitCode()).as("exit code of %s", args).isEqualTo(2);
+      assertThat(launch.err()).as("stderr of %s", args).startsWith("error: ");
+      assertThat(launch.started()).isEmpty();
+    }
+    assertThat(launch("--node-id", "n1", "--cluster-secret-file", shortSecret.toString()).err())
+        .contains("cluster secret must be 16-1024 characters, got 4")
+        .doesNotContain("tiny");
   }
 
   @Test

@@ -17,6 +17,8 @@ import java.util.Map;
  * @param antiEntropyBytesSent bytes of anti-entropy frames sent
  * @param keysRepaired keys whose state changed because of a received full state
  * @param protocolErrors connections closed for a protocol violation
+ * @param authFailures handshakes refused because a side could not prove the cluster secret (a
+ *     subset of {@code protocolErrors} on the refusing side)
  * @param peers per-peer counters by node id
  */
 public record SyncMetrics(
@@ -32,6 +34,7 @@ public record SyncMetrics(
     long antiEntropyBytesSent,
     long keysRepaired,
     long protocolErrors,
+    long authFailures,
     Map<String, Peer> peers) {
 
   /**

@@ -63,6 +63,15 @@ public final class SyncOptions {
   /** Default longest reconnect delay: 5,000 ms. */
   public static final long DEFAULT_RECONNECT_MAX_MILLIS = 5_000;
 
+  /** Shortest cluster secret accepted: 16 characters. */
+  public static final int MIN_CLUSTER_SECRET_LENGTH = 16;
+
+  /**
+   * Default: a node checks that a peer's TLS certificate names the host it dialled (RFC 2818), as
+   * well as being signed by a trusted authority.
+   */
+  public static final boolean DEFAULT_TLS_HOSTNAME_VERIFICATION = true;
+
   private String nodeId;
   private String host = DEFAULT_HOST;
   private String advertisedHost;
@@ -85,6 +94,12 @@ public final class SyncOptions {
   private long reconnectMaxMillis = DEFAULT_RECONNECT_MAX_MILLIS;
   private CrdtCodec codec = CrdtCodec.standard();
   private Map<String, String> metadata = Map.of();
+  private String clusterSecret;
+  private Path tlsCertPath;
+  private Path tlsKeyPath;
+  private Path tlsTrustPath;
+  private boolean tlsClientAuth;
+  private boolean tlsHostnameVerification = DEFAULT_TLS_HOSTNAME_VERIFICATION;
 
   /** Options with every default; set at least the node id. */
   public SyncOptions() {}
@@ -130,6 +145,16 @@ public final class SyncOptions {
     Map<String, String> parsedMeta = new LinkedHashMap<>();
     meta.forEach(e -> parsedMeta.put(e.getKey(), String.valueOf(e.getValue())));
     setMetadata(parsedMeta);
+    setClusterSecret(json.getString("clusterSecret"));
+    setTlsCertPath(path(json.getString("tlsCertPath")));
+    setTlsKeyPath(path(json.getString("tlsKeyPath")));
+    setTlsTrustPath(path(json.getString("tlsTrustPath")));
+    setTlsClientAuth(json.getBoolean("tlsClientAuth", tlsClientAuth));
+    setTlsHostnameVerification(json.getBoolean("tlsHostnameVerification", tlsHostnameVerification));
+  }
+
+  private static Path path(String value) {
+    return value == null ? null : Path.of(value);
   }
 
   /** Defaults for nodes on a LAN: the documented {@code DEFAULT_*} values. */
@@ -159,13 +184,9 @@ public final class SyncOptions {
     }
     json.put("host", host).put("port", port).put("seeds", new JsonArray(new ArrayList<>(seeds)));
     json.put("clusterName", clusterName);
-    if (advertisedHost != null) {
-      json.put("advertisedHost", advertisedHost);
-    }
-    if (dataDir != null) {
-      json.put("dataDir", dataDir.toString());
-    }
-    return json.put("durability", durability.name())
+    putIfSet(json, "advertisedHost", advertisedHost);
+    putIfSet(json, "dataDir", dataDir);
+    json.put("durability", durability.name())
         .put("cacheMaxEntries", cacheMaxEntries)
         .put("gossipIntervalMillis", gossipIntervalMillis)
         .put("antiEntropyIntervalMillis", antiEntropyIntervalMillis)
@@ -178,7 +199,20 @@ public final class SyncOptions {
         .put("antiEntropyMaxBuckets", antiEntropyMaxBuckets)
         .put("reconnectMinMillis", reconnectMinMillis)
         .put("reconnectMaxMillis", reconnectMaxMillis)
-        .put("metadata", new JsonObject(new LinkedHashMap<>(metadata)));
+        .put("metadata", new JsonObject(new LinkedHashMap<>(metadata)))
+        .put("tlsClientAuth", tlsClientAuth)
+        .put("tlsHostnameVerification", tlsHostnameVerification);
+    putIfSet(json, "clusterSecret", clusterSecret);
+    putIfSet(json, "tlsCertPath", tlsCertPath);
+    putIfSet(json, "tlsKeyPath", tlsKeyPath);
+    putIfSet(json, "tlsTrustPath", tlsTrustPath);
+    return json;
+  }
+
+  private static void putIfSet(JsonObject json, String name, Object value) {
+    if (value != null) {
+      json.put(name, value.toString());
+    }
   }
 
   public String getNodeId() {
@@ -451,6 +485,102 @@ public final class SyncOptions {
     return this;
   }
 
+  /** The cluster secret, or {@code null} if the cluster has none. Never logged. */
+  public String getClusterSecret() {
+    return clusterSecret;
+  }
+
+  /**
+   * A secret shared by every node of the cluster ({@code null}: none, the default). When set, a
+   * peer joins, sends state and receives state only after proving in the handshake that it knows
+   * the same secret (HMAC-SHA256 challenge-response in both directions); the secret itself never
+   * crosses the network. Nodes with different secrets, or one with and one without, refuse each
+   * other. At least {@value #MIN_CLUSTER_SECRET_LENGTH} characters; use a random value (e.g. 32
+   * bytes from a CSPRNG, base64). Without TLS the secret keeps out a process that dials in, not an
+   * attacker who can hijack TCP connections on the network path.
+   */
+  public SyncOptions setClusterSecret(String clusterSecret) {
+    if (clusterSecret != null
+        && (clusterSecret.length() < MIN_CLUSTER_SECRET_LENGTH || clusterSecret.length() > 1024)) {
+      throw new IllegalArgumentException(
+          "cluster secret must be "
+              + MIN_CLUSTER_SECRET_LENGTH
+              + "-1024 characters, got "
+              + clusterSecret.length());
+    }
+    this.clusterSecret = clusterSecret;
+    return this;
+  }
+
+  /** Whether node-to-node links use TLS: true when a certificate is set. */
+  public boolean isTlsEnabled() {
+    return tlsCertPath != null;
+  }
+
+  public Path getTlsCertPath() {
+    return tlsCertPath;
+  }
+
+  /**
+   * This node's certificate chain (PEM), presented as a server and, with {@link
+   * #setTlsClientAuth(boolean) client authentication}, as a client. Setting it enables TLS on every
+   * link; then the key and the trusted authorities must be set too.
+   */
+  public SyncOptions setTlsCertPath(Path tlsCertPath) {
+    this.tlsCertPath = tlsCertPath;
+    return this;
+  }
+
+  public Path getTlsKeyPath() {
+    return tlsKeyPath;
+  }
+
+  /** The private key of {@link #setTlsCertPath(Path) the certificate} (PEM, PKCS#8 or PKCS#1). */
+  public SyncOptions setTlsKeyPath(Path tlsKeyPath) {
+    this.tlsKeyPath = tlsKeyPath;
+    return this;
+  }
+
+  public Path getTlsTrustPath() {
+    return tlsTrustPath;
+  }
+
+  /**
+   * The certificate authorities (PEM) a peer's certificate must chain to: a node dials only peers
+   * whose certificate they signed, and with client authentication accepts only such callers.
+   */
+  public SyncOptions setTlsTrustPath(Path tlsTrustPath) {
+    this.tlsTrustPath = tlsTrustPath;
+    return this;
+  }
+
+  public boolean isTlsClientAuth() {
+    return tlsClientAuth;
+  }
+
+  /**
+   * Mutual TLS ({@code false} by default): the node refuses a caller that does not present a
+   * certificate signed by a {@link #setTlsTrustPath(Path) trusted authority}. Requires TLS.
+   */
+  public SyncOptions setTlsClientAuth(boolean tlsClientAuth) {
+    this.tlsClientAuth = tlsClientAuth;
+    return this;
+  }
+
+  public boolean isTlsHostnameVerification() {
+    return tlsHostnameVerification;
+  }
+
+  /**
+   * Whether a peer's certificate must name the host this node dialled (default {@value
+   * #DEFAULT_TLS_HOSTNAME_VERIFICATION}). Turn it off only when every certificate is issued by a
+   * private authority for this cluster alone, which then is what identifies a node.
+   */
+  public SyncOptions setTlsHostnameVerification(boolean tlsHostnameVerification) {
+    this.tlsHostnameVerification = tlsHostnameVerification;
+    return this;
+  }
+
   /**
    * @throws IllegalStateException if options contradict each other or a required one is unset
    */
@@ -467,6 +597,14 @@ public final class SyncOptions {
     }
     if (acceptablePauseMillis < heartbeatIntervalMillis) {
       throw new IllegalStateException("acceptablePauseMillis must be >= heartbeatIntervalMillis");
+    }
+    boolean cert = tlsCertPath != null;
+    if (cert != (tlsKeyPath != null) || cert != (tlsTrustPath != null)) {
+      throw new IllegalStateException(
+          "TLS needs all three of tlsCertPath, tlsKeyPath and tlsTrustPath, or none of them");
+    }
+    if (tlsClientAuth && !cert) {
+      throw new IllegalStateException("tlsClientAuth requires TLS (set tlsCertPath)");
     }
   }
 

@@ -1,20 +1,13 @@
 package dev.converge.sync;
 
+import static dev.converge.sync.RawFrames.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.converge.crdt.Key;
 import dev.converge.crdt.PNCounter;
-import dev.converge.crdt.ReplicaId;
-import dev.converge.crdt.codec.CrdtCodec;
-import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
-import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.Socket;
-import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -37,12 +30,6 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class HostileFrameTest {
 
-  private static final byte HELLO = 1;
-  private static final byte HELLO_OK = 2;
-  private static final byte HELLO_REJECT = 3;
-  private static final byte HEARTBEAT = 4;
-  private static final byte DELTAS = 6;
-  private static final int PROTOCOL_VERSION = 1;
   /* How long a node may take to close a hostile connection: far above the milliseconds it takes. */
   private static final int CLOSE_DEADLINE_MILLIS = 15_000;
 
@@ -81,88 +68,11 @@ class HostileFrameTest {
 
   /* ------------------------------------------------------------------ frame building */
 
-  /** A body writer that may throw. */
-  @FunctionalInterface
-  private interface Body {
-    void write(DataOutputStream out) throws IOException;
-  }
-
-  private static byte[] frame(int type, Body body) {
-    try {
-      ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-      DataOutputStream out = new DataOutputStream(bytes);
-      out.writeByte(type);
-      body.write(out);
-      byte[] content = bytes.toByteArray();
-      ByteArrayOutputStream framed = new ByteArrayOutputStream();
-      new DataOutputStream(framed).writeInt(content.length);
-      framed.write(content);
-      return framed.toByteArray();
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
-  }
-
-  private static void str(DataOutputStream out, String s) throws IOException {
-    byte[] utf8 = s.getBytes(StandardCharsets.UTF_8);
-    out.writeInt(utf8.length);
-    out.write(utf8);
-  }
-
-  private static byte[] hello(String cluster, int version, String nodeId) {
-    return frame(
-        HELLO,
-        out -> {
-          str(out, cluster);
-          out.writeInt(version);
-          str(out, nodeId);
-          str(out, "x1"); // incarnation
-          str(out, "127.0.0.1");
-          out.writeInt(1); // port: nothing listens there
-          out.writeLong(42); // delta epoch
-          out.writeInt(0); // metadata entries
-        });
-  }
-
   private byte[] validHello() {
     return hello(
         SyncOptions.DEFAULT_CLUSTER_NAME,
         PROTOCOL_VERSION,
         "intruder-" + intruders.incrementAndGet());
-  }
-
-  /** A Deltas frame carrying {@code states} (key, encoded state) pairs. */
-  private static byte[] deltas(List<Object[]> states) {
-    return frame(
-        DELTAS,
-        out -> {
-          out.writeLong(42);
-          out.writeLong(1);
-          out.writeLong(1);
-          out.writeInt(states.size());
-          for (Object[] s : states) {
-            str(out, (String) s[0]);
-            byte[] state = (byte[]) s[1];
-            out.writeInt(state.length);
-            out.write(state);
-          }
-        });
-  }
-
-  /** A valid encoded state that would change {@code victim} if merged. */
-  private static byte[] validState() {
-    return CrdtCodec.standard()
-        .encode(
-            PNCounter.TYPE,
-            PNCounter.empty().increment(ReplicaId.of("intruder.x1"), 1_000).state());
-  }
-
-  private static byte[] concat(byte[]... parts) {
-    ByteArrayOutputStream all = new ByteArrayOutputStream();
-    for (byte[] p : parts) {
-      all.writeBytes(p);
-    }
-    return all.toByteArray();
   }
 
   /* ------------------------------------------------------------------ the check */
@@ -175,38 +85,12 @@ class HostileFrameTest {
   private List<byte[]> assertRefused(byte[] bytes, byte... expectedReplies) throws IOException {
     long errorsBefore = target.metrics().protocolErrors();
     PNCounter baseBefore = target.get(base).await();
-    List<byte[]> replies = new ArrayList<>();
-    boolean closed = false;
-    try (Socket socket = new Socket("127.0.0.1", target.port())) {
-      socket.setSoTimeout(CLOSE_DEADLINE_MILLIS);
-      OutputStream out = socket.getOutputStream();
-      out.write(bytes);
-      out.flush();
-      DataInputStream in = new DataInputStream(socket.getInputStream());
-      while (true) {
-        int length;
-        try {
-          length = in.readInt();
-        } catch (EOFException | SocketException e) {
-          closed = true; // closed (or reset) by the node
-          break;
-        }
-        assertThat(length).as("reply frame length").isBetween(1, 1 << 16);
-        byte[] body = new byte[length];
-        in.readFully(body);
-        replies.add(body);
-      }
-    } catch (SocketTimeoutException e) {
-      throw new AssertionError(
-          "the node did not close the connection within " + CLOSE_DEADLINE_MILLIS + " ms", e);
-    }
-    assertThat(closed).as("connection closed by the node").isTrue();
-    List<Byte> types = replies.stream().map(b -> b[0]).toList();
+    List<byte[]> replies = sendUntilClosed(target.port(), bytes, CLOSE_DEADLINE_MILLIS);
     List<Byte> expected = new ArrayList<>();
     for (byte t : expectedReplies) {
       expected.add(t);
     }
-    assertThat(types).as("frame types the node answered").isEqualTo(expected);
+    assertThat(types(replies)).as("frame types the node answered").isEqualTo(expected);
 
     ConvergenceProbe.until(
         "the node counts a protocol error", () -> target.metrics().protocolErrors() > errorsBefore);
@@ -218,19 +102,6 @@ class HostileFrameTest {
     peer.update(alive, PNCounter.incrementBy(1)).await();
     ConvergenceProbe.await(cluster.nodes(), List.of(alive, base));
     return replies;
-  }
-
-  private static String reason(byte[] helloReject) {
-    DataInputStream in =
-        new DataInputStream(
-            new java.io.ByteArrayInputStream(helloReject, 1, helloReject.length - 1));
-    try {
-      byte[] utf8 = new byte[in.readInt()];
-      in.readFully(utf8);
-      return new String(utf8, StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new AssertionError(e);
-    }
   }
 
   /* ------------------------------------------------------------------ before the handshake */

@@ -46,6 +46,12 @@ class SyncOptionsTest {
         .setReconnectMinMillis(55)
         .setReconnectMaxMillis(9999)
         .setMetadata(Map.of("http", "http://10.1.2.3:8080", "zone", "eu-1a"))
+        .setClusterSecret("0123456789abcdef-secret")
+        .setTlsCertPath(Path.of("tls", "node.pem"))
+        .setTlsKeyPath(Path.of("tls", "node.key"))
+        .setTlsTrustPath(Path.of("tls", "ca.pem"))
+        .setTlsClientAuth(true)
+        .setTlsHostnameVerification(false)
         .setCodec(new CrdtCodec(TypeRegistry.builtins(), CodecLimits.defaults()));
   }
 
@@ -86,6 +92,23 @@ class SyncOptionsTest {
     assertThat(unset)
         .as("fields nonDefault() leaves at their default: set them, so the round trips cover them")
         .isEmpty();
+  }
+
+  @Test
+  void securityOptionsAreValidatedTogether() {
+    assertThatThrownBy(() -> new SyncOptions().setClusterSecret("short"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("16-1024 characters, got 5");
+    assertThatThrownBy(
+            () -> new SyncOptions().setNodeId("a").setTlsCertPath(Path.of("c.pem")).validate())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("all three of tlsCertPath, tlsKeyPath and tlsTrustPath");
+    assertThatThrownBy(() -> new SyncOptions().setNodeId("a").setTlsClientAuth(true).validate())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("tlsClientAuth requires TLS");
+    assertThat(new SyncOptions().isTlsEnabled()).isFalse();
+    assertThat(new SyncOptions().getClusterSecret()).isNull();
+    assertThat(new SyncOptions().toJson().containsKey("clusterSecret")).isFalse();
   }
 
   @Test

@@ -280,7 +280,8 @@ public final class DefaultReplicator implements Replicator {
         options.getAdvertisedHost(),
         port,
         epoch,
-        options.getMetadata());
+        options.getMetadata(),
+        HandshakeAuth.nonce());
   }
 
   /* ================================================================ API */

@@ -10,6 +10,8 @@ import dev.converge.sync.internal.Message.DeltaAck;
 import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.Heartbeat;
 import dev.converge.sync.internal.Message.Hello;
+import dev.converge.sync.internal.Message.HelloAuth;
+import dev.converge.sync.internal.Message.HelloChallenge;
 import dev.converge.sync.internal.Message.HelloOk;
 import dev.converge.sync.internal.Message.HelloReject;
 import dev.converge.sync.internal.Message.KeyBytes;
@@ -51,6 +53,8 @@ final class FrameCodec {
   static final byte QUORUM_WRITE_ACK = 15;
   static final byte QUORUM_READ = 16;
   static final byte QUORUM_READ_REPLY = 17;
+  static final byte HELLO_CHALLENGE = 18;
+  static final byte HELLO_AUTH = 19;
 
   /** Bytes of the length prefix. */
   static final int LENGTH_BYTES = 4;
@@ -71,6 +75,14 @@ final class FrameCodec {
       b.appendInt(m.port());
       b.appendLong(m.epoch());
       map(b, m.metadata());
+      bytes(b, m.nonce());
+    } else if (message instanceof HelloChallenge m) {
+      b.appendByte(HELLO_CHALLENGE);
+      bytes(b, m.nonce());
+      bytes(b, m.proof());
+    } else if (message instanceof HelloAuth m) {
+      b.appendByte(HELLO_AUTH);
+      bytes(b, m.proof());
     } else if (message instanceof HelloOk m) {
       b.appendByte(HELLO_OK);
       str(b, m.nodeId());
@@ -125,7 +137,7 @@ final class FrameCodec {
     } else if (message instanceof QuorumWrite m) {
       b.appendByte(QUORUM_WRITE).appendLong(m.request());
       str(b, m.key());
-      b.appendInt(m.delta().length).appendBytes(m.delta());
+      bytes(b, m.delta());
     } else if (message instanceof QuorumWriteAck m) {
       b.appendByte(QUORUM_WRITE_ACK).appendLong(m.request());
     } else if (message instanceof QuorumRead m) {
@@ -133,7 +145,7 @@ final class FrameCodec {
       str(b, m.key());
     } else if (message instanceof QuorumReadReply m) {
       b.appendByte(QUORUM_READ_REPLY).appendLong(m.request());
-      b.appendInt(m.state().length).appendBytes(m.state());
+      bytes(b, m.state());
     } else {
       throw new IllegalArgumentException("unknown message " + message);
     }
@@ -168,11 +180,15 @@ final class FrameCodec {
     return map;
   }
 
+  private static void bytes(Buffer b, byte[] bytes) {
+    b.appendInt(bytes.length).appendBytes(bytes);
+  }
+
   private static void keyBytes(Buffer b, List<KeyBytes> entries) {
     b.appendInt(entries.size());
     for (KeyBytes kb : entries) {
       str(b, kb.key());
-      b.appendInt(kb.state().length).appendBytes(kb.state());
+      bytes(b, kb.state());
     }
   }
 
@@ -195,7 +211,13 @@ final class FrameCodec {
                   in.readString(),
                   in.readInt(),
                   in.readLong(),
-                  readMap(in));
+                  readMap(in),
+                  in.readBytes(HandshakeAuth.MAX_NONCE_BYTES));
+          case HELLO_CHALLENGE ->
+              new HelloChallenge(
+                  in.readBytes(HandshakeAuth.MAX_NONCE_BYTES),
+                  in.readBytes(HandshakeAuth.MAX_NONCE_BYTES));
+          case HELLO_AUTH -> new HelloAuth(in.readBytes(HandshakeAuth.MAX_NONCE_BYTES));
           case HELLO_OK -> new HelloOk(in.readString(), in.readString());
           case HELLO_REJECT -> new HelloReject(in.readString());
           case HEARTBEAT -> new Heartbeat(in.readLong());

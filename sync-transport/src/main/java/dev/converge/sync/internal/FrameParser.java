@@ -17,7 +17,7 @@ final class FrameParser implements Handler<Buffer> {
     void refused(ProtocolException reason);
   }
 
-  private final int maxFrameBytes;
+  private int maxFrameBytes;
   private final Sink sink;
   private Buffer pending = Buffer.buffer();
   private boolean failed;
@@ -57,6 +57,11 @@ final class FrameParser implements Handler<Buffer> {
     if (offset > 0) {
       pending = pending.getBuffer(offset, pending.length());
     }
+  }
+
+  /** Changes the frame limit, e.g. once a handshake has admitted a peer. */
+  void maxFrameBytes(int maxFrameBytes) {
+    this.maxFrameBytes = maxFrameBytes;
   }
 
   /** Stops parsing (the connection is being closed). */

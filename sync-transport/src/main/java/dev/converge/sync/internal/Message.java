@@ -15,7 +15,7 @@ import java.util.Map;
 sealed interface Message {
 
   /** Bumped on any incompatible change of a frame. */
-  int PROTOCOL_VERSION = 1;
+  int PROTOCOL_VERSION = 2;
 
   /** A key with an encoded {@code TypedState} (a delta or a full state). */
   record KeyBytes(String key, byte[] state) {}
@@ -27,7 +27,10 @@ sealed interface Message {
   record MemberInfo(
       String nodeId, String incarnation, String host, int port, Map<String, String> metadata) {}
 
-  /** Client → server, first frame: who is calling, for which cluster. */
+  /**
+   * Client → server, first frame: who is calling, for which cluster, with a fresh random {@code
+   * nonce} that the server's proof of the cluster secret must cover.
+   */
   record Hello(
       String cluster,
       int protocolVersion,
@@ -36,8 +39,18 @@ sealed interface Message {
       String host,
       int port,
       long epoch,
-      Map<String, String> metadata)
+      Map<String, String> metadata,
+      byte[] nonce)
       implements Message {}
+
+  /**
+   * Server → client, only when the server has a cluster secret: the server's fresh {@code nonce}
+   * and its proof of the secret over the transcript ({@link HandshakeAuth}).
+   */
+  record HelloChallenge(byte[] nonce, byte[] proof) implements Message {}
+
+  /** Client → server, answering {@link HelloChallenge}: the client's proof of the secret. */
+  record HelloAuth(byte[] proof) implements Message {}
 
   /** Server → client: accepted. */
   record HelloOk(String nodeId, String incarnation) implements Message {}

@@ -22,6 +22,7 @@ final class Metrics {
   final LongAdder antiEntropyBytesSent = new LongAdder();
   final LongAdder keysRepaired = new LongAdder();
   final LongAdder protocolErrors = new LongAdder();
+  final LongAdder authFailures = new LongAdder();
 
   /** Per-peer counters. */
   static final class Peer {
@@ -83,6 +84,7 @@ final class Metrics {
         antiEntropyBytesSent.sum(),
         keysRepaired.sum(),
         protocolErrors.sum(),
+        authFailures.sum(),
         Map.copyOf(perPeer));
   }
 }

@@ -3,16 +3,21 @@ package dev.converge.sync.internal;
 import dev.converge.sync.PeerAddress;
 import dev.converge.sync.SyncOptions;
 import dev.converge.sync.internal.Message.Hello;
+import dev.converge.sync.internal.Message.HelloAuth;
+import dev.converge.sync.internal.Message.HelloChallenge;
 import dev.converge.sync.internal.Message.HelloOk;
 import dev.converge.sync.internal.Message.HelloReject;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetServerOptions;
 import io.vertx.core.net.NetSocket;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.HashMap;
@@ -26,8 +31,12 @@ import java.util.function.Supplier;
  * connection that carried it and nothing else.
  *
  * <p>Handshake: the client sends {@link Hello} (cluster name, protocol version, node id,
- * incarnation, address, delta epoch); the server answers {@link HelloOk} or {@link HelloReject} and
- * closes. After it, a connection carries frames one way only, client to server.
+ * incarnation, address, delta epoch, nonce); with a cluster secret, the server answers {@link
+ * HelloChallenge} and the client {@link HelloAuth} ({@link HandshakeAuth}: each side proves the
+ * secret); the server then answers {@link HelloOk}, or {@link HelloReject} and closes. Only then
+ * does the peer become a member or may send state. After it, a connection carries frames one way
+ * only, client to server. With TLS options set, every link is TLS, optionally mutually
+ * authenticated; the handshake runs inside it.
  *
  * <p>Every frame passes the {@link LinkFilter} on send and on receipt. Confined to the replicator's
  * context: every method must be called on it, and every callback runs on it.
@@ -36,12 +45,19 @@ final class PeerTransport implements Transport {
 
   private static final Logger LOG = System.getLogger(PeerTransport.class.getName());
 
+  /** Largest frame accepted before the handshake completes (a Hello is well under 16 KiB). */
+  static final int HANDSHAKE_MAX_FRAME_BYTES = 16 * 1024;
+
+  /** An accepted connection that has not completed its handshake by then is closed. */
+  static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
+
   private final Vertx vertx;
   private final SyncOptions options;
   private final LinkFilter filter;
   private final Metrics metrics;
   private final Listener listener;
-  private final Supplier<Hello> hello;
+  private final Supplier<Hello> ownHello;
+  private final HandshakeAuth auth;
   private final Map<PeerAddress, OutboundLink> outbound = new HashMap<>();
   private final Map<String, OutboundLink> byPeer = new HashMap<>();
   private NetServer server;
@@ -60,23 +76,39 @@ final class PeerTransport implements Transport {
     this.filter = filter;
     this.metrics = metrics;
     this.listener = listener;
-    this.hello = hello;
+    this.ownHello = hello;
+    this.auth = HandshakeAuth.forSecret(options.getClusterSecret());
   }
 
   @Override
   public Future<Integer> listen() {
-    client =
-        vertx.createNetClient(
-            new NetClientOptions()
-                .setConnectTimeout(2_000)
-                .setTcpNoDelay(true)
-                .setTcpKeepAlive(true));
-    server =
-        vertx.createNetServer(
-            new NetServerOptions()
-                .setHost(options.getHost())
-                .setPort(options.getPort())
-                .setTcpNoDelay(true));
+    NetClientOptions clientOptions =
+        new NetClientOptions().setConnectTimeout(2_000).setTcpNoDelay(true).setTcpKeepAlive(true);
+    NetServerOptions serverOptions =
+        new NetServerOptions()
+            .setHost(options.getHost())
+            .setPort(options.getPort())
+            .setTcpNoDelay(true);
+    if (options.isTlsEnabled()) {
+      PemKeyCertOptions keyCert =
+          new PemKeyCertOptions()
+              .setCertPath(options.getTlsCertPath().toString())
+              .setKeyPath(options.getTlsKeyPath().toString());
+      PemTrustOptions trust =
+          new PemTrustOptions().addCertPath(options.getTlsTrustPath().toString());
+      serverOptions
+          .setSsl(true)
+          .setKeyCertOptions(keyCert)
+          .setTrustOptions(trust)
+          .setClientAuth(options.isTlsClientAuth() ? ClientAuth.REQUIRED : ClientAuth.NONE);
+      clientOptions
+          .setSsl(true)
+          .setKeyCertOptions(keyCert)
+          .setTrustOptions(trust)
+          .setHostnameVerificationAlgorithm(options.isTlsHostnameVerification() ? "HTTPS" : "");
+    }
+    client = vertx.createNetClient(clientOptions);
+    server = vertx.createNetServer(serverOptions);
     server.connectHandler(this::accept);
     return server.listen().map(NetServer::actualPort);
   }
@@ -147,105 +179,174 @@ final class PeerTransport implements Transport {
   /* ------------------------------------------------------------------ server side */
 
   private void accept(NetSocket socket) {
-    String[] peer = {null};
-    FrameParser parser =
-        new FrameParser(
-            options.getMaxFrameBytes(),
-            new FrameParser.Sink() {
-              @Override
-              public void frame(Buffer body) {
-                Message message;
-                try {
-                  message = FrameCodec.decode(body, 0, body.length(), options.getMaxFrameBytes());
-                } catch (ProtocolException e) {
-                  refused(e);
-                  return;
-                }
-                if (peer[0] == null) {
-                  peer[0] = handshake(socket, message);
-                  return;
-                }
-                metrics.received(peer[0], body.length() + FrameCodec.LENGTH_BYTES);
-                if (filter.isPartitioned(peer[0])) {
-                  return;
-                }
-                try {
-                  listener.message(peer[0], message);
-                } catch (ProtocolException e) {
-                  refused(e);
-                } catch (RuntimeException e) {
-                  LOG.log(Level.ERROR, "failed handling a frame from " + peer[0], e);
-                }
-              }
-
-              @Override
-              public void refused(ProtocolException reason) {
-                metrics.protocolErrors.increment();
-                LOG.log(
-                    Level.WARNING,
-                    "closing connection from {0} ({1}): {2}",
-                    peer[0] == null ? "unidentified peer" : peer[0],
-                    socket.remoteAddress(),
-                    reason.getMessage());
-                socket.close();
-              }
-            });
+    InboundLink link = new InboundLink(socket);
     socket.handler(
         data -> {
           try {
-            parser.handle(data);
+            link.parser.handle(data);
           } catch (RuntimeException e) {
-            parser.fail();
+            link.parser.fail();
             metrics.protocolErrors.increment();
             LOG.log(Level.WARNING, "closing connection after an error", e);
             socket.close();
           }
         });
     socket.exceptionHandler(e -> socket.close());
+    socket.closeHandler(v -> vertx.cancelTimer(link.handshakeTimer));
   }
 
-  /* Returns the peer's node id if the handshake is accepted; else rejects and closes. */
-  private String handshake(NetSocket socket, Message first) {
-    String reason = null;
-    if (!(first instanceof Hello h)) {
-      reason = "expected a Hello frame first, got " + kind(first);
-    } else if (h.protocolVersion() != Message.PROTOCOL_VERSION) {
-      reason =
-          "protocol version "
-              + h.protocolVersion()
-              + " is not supported (this node speaks "
-              + Message.PROTOCOL_VERSION
-              + ")";
-    } else if (!options.getClusterName().equals(h.cluster())) {
-      reason =
-          "cluster \""
-              + h.cluster()
-              + "\" is not this node's cluster \""
-              + options.getClusterName()
-              + "\"";
-    } else if (options.getNodeId().equals(h.nodeId())) {
-      reason = "a node cannot connect to itself (node id " + h.nodeId() + ")";
-    } else if (!h.nodeId().matches("[A-Za-z0-9._-]{1,64}") || h.port() < 1 || h.port() > 65_535) {
-      reason = "malformed identity in Hello";
+  /**
+   * One accepted connection: the handshake (Hello, then HelloAuth if this node has a secret), then
+   * frames from the peer it named. Until the handshake completes, frames are limited to {@link
+   * #HANDSHAKE_MAX_FRAME_BYTES} and the connection to {@link #HANDSHAKE_TIMEOUT_MILLIS}, so an
+   * unauthenticated caller cannot make the node buffer much or hold connections open.
+   */
+  private final class InboundLink implements FrameParser.Sink {
+    final NetSocket socket;
+    final FrameParser parser = new FrameParser(HANDSHAKE_MAX_FRAME_BYTES, this);
+    final long handshakeTimer;
+    Hello theirHello;
+    Buffer helloBody;
+    byte[] serverNonce;
+    String peer;
+
+    InboundLink(NetSocket socket) {
+      this.socket = socket;
+      this.handshakeTimer =
+          vertx.setTimer(
+              HANDSHAKE_TIMEOUT_MILLIS,
+              t -> {
+                if (peer == null) {
+                  refused(new ProtocolException("handshake not completed in time"));
+                }
+              });
     }
-    if (reason != null) {
-      boolean self = first instanceof Hello h && options.getNodeId().equals(h.nodeId());
-      if (!self) { // a seed list naming this very node is normal, not an attack
+
+    @Override
+    public void frame(Buffer body) {
+      Message message;
+      try {
+        message = FrameCodec.decode(body, 0, body.length(), options.getMaxFrameBytes());
+      } catch (ProtocolException e) {
+        refused(e);
+        return;
+      }
+      if (peer != null) {
+        deliver(body, message);
+      } else if (theirHello == null) {
+        onHello(body, message);
+      } else {
+        onAuth(message);
+      }
+    }
+
+    private void deliver(Buffer body, Message message) {
+      metrics.received(peer, body.length() + FrameCodec.LENGTH_BYTES);
+      if (filter.isPartitioned(peer)) {
+        return;
+      }
+      try {
+        listener.message(peer, message);
+      } catch (ProtocolException e) {
+        refused(e);
+      } catch (RuntimeException e) {
+        LOG.log(Level.ERROR, "failed handling a frame from " + peer, e);
+      }
+    }
+
+    private void onHello(Buffer body, Message first) {
+      String reason = helloProblem(first);
+      if (reason != null) {
+        boolean self = first instanceof Hello h && options.getNodeId().equals(h.nodeId());
+        reject(reason, !self); // a seed list naming this very node is normal, not an attack
+        return;
+      }
+      theirHello = (Hello) first;
+      if (auth == null) {
+        established();
+        return;
+      }
+      helloBody = body;
+      serverNonce = HandshakeAuth.nonce();
+      socket.write(
+          FrameCodec.encode(
+              new HelloChallenge(serverNonce, auth.serverProof(helloBody, serverNonce))));
+    }
+
+    private void onAuth(Message message) {
+      if (!(message instanceof HelloAuth a)) {
+        reject("expected HelloAuth after the challenge, got " + kind(message), true);
+      } else if (!HandshakeAuth.matches(auth.clientProof(helloBody, serverNonce), a.proof())) {
+        metrics.authFailures.increment();
+        reject("wrong cluster secret", true);
+      } else {
+        established();
+      }
+    }
+
+    private void established() {
+      vertx.cancelTimer(handshakeTimer);
+      helloBody = null;
+      parser.maxFrameBytes(options.getMaxFrameBytes());
+      Hello mine = ownHello.get();
+      socket.write(FrameCodec.encode(new HelloOk(mine.nodeId(), mine.incarnation())));
+      peer = theirHello.nodeId();
+      listener.peerHello(theirHello);
+    }
+
+    private void reject(String reason, boolean count) {
+      parser.fail();
+      vertx.cancelTimer(handshakeTimer);
+      if (count) {
         metrics.protocolErrors.increment();
       }
       LOG.log(
-          self ? Level.DEBUG : Level.WARNING,
+          count ? Level.WARNING : Level.DEBUG,
           "refusing peer at {0}: {1}",
           socket.remoteAddress(),
           reason);
       socket.write(FrameCodec.encode(new HelloReject(reason))).onComplete(x -> socket.close());
-      return null;
     }
-    Hello h = (Hello) first;
-    Hello mine = hello.get();
-    socket.write(FrameCodec.encode(new HelloOk(mine.nodeId(), mine.incarnation())));
-    listener.peerHello(h);
-    return h.nodeId();
+
+    @Override
+    public void refused(ProtocolException reason) {
+      parser.fail();
+      vertx.cancelTimer(handshakeTimer);
+      metrics.protocolErrors.increment();
+      LOG.log(
+          Level.WARNING,
+          "closing connection from {0} ({1}): {2}",
+          peer == null ? "unidentified peer" : peer,
+          socket.remoteAddress(),
+          reason.getMessage());
+      socket.close();
+    }
+  }
+
+  /* Why a first frame is not an acceptable Hello, or null if it is. */
+  private String helloProblem(Message first) {
+    if (!(first instanceof Hello h)) {
+      return "expected a Hello frame first, got " + kind(first);
+    } else if (h.protocolVersion() != Message.PROTOCOL_VERSION) {
+      return "protocol version "
+          + h.protocolVersion()
+          + " is not supported (this node speaks "
+          + Message.PROTOCOL_VERSION
+          + ")";
+    } else if (!options.getClusterName().equals(h.cluster())) {
+      return "cluster \""
+          + h.cluster()
+          + "\" is not this node's cluster \""
+          + options.getClusterName()
+          + "\"";
+    } else if (options.getNodeId().equals(h.nodeId())) {
+      return "a node cannot connect to itself (node id " + h.nodeId() + ")";
+    } else if (!h.nodeId().matches("[A-Za-z0-9._-]{1,64}") || h.port() < 1 || h.port() > 65_535) {
+      return "malformed identity in Hello";
+    } else if (h.nonce().length != HandshakeAuth.NONCE_BYTES) {
+      return "Hello nonce must be " + HandshakeAuth.NONCE_BYTES + " bytes";
+    }
+    return null;
   }
 
   /* ------------------------------------------------------------------ client side */
@@ -278,9 +379,12 @@ final class PeerTransport implements Transport {
         return;
       }
       socket = s;
+      Buffer helloFrame = FrameCodec.encode(ownHello.get());
+      Buffer helloBody = helloFrame.getBuffer(FrameCodec.LENGTH_BYTES, helloFrame.length());
+      boolean[] challenged = {false};
       FrameParser parser =
           new FrameParser(
-              options.getMaxFrameBytes(),
+              HANDSHAKE_MAX_FRAME_BYTES,
               new FrameParser.Sink() {
                 @Override
                 public void frame(Buffer body) {
@@ -291,21 +395,36 @@ final class PeerTransport implements Transport {
                     refused(e);
                     return;
                   }
-                  if (reply instanceof HelloOk ok && !ready) {
-                    established(ok);
-                  } else if (reply instanceof HelloReject reject) {
-                    boolean self = reject.reason().startsWith("a node cannot connect to itself");
-                    if (self) {
-                      stopped = true; // a seed that is this very node: stop dialling it
+                  if (ready) {
+                    refused(new ProtocolException("unexpected " + kind(reply) + " after HelloOk"));
+                  } else if (reply instanceof HelloChallenge c && !challenged[0]) {
+                    challenged[0] = true;
+                    answer(c);
+                  } else if (reply instanceof HelloOk ok) {
+                    if (auth != null && !challenged[0]) {
+                      metrics.authFailures.increment();
+                      refused(new ProtocolException("peer did not prove the cluster secret"));
+                    } else {
+                      established(ok);
                     }
-                    LOG.log(
-                        self ? Level.DEBUG : Level.WARNING,
-                        "{0} refused this node: {1}",
-                        address,
-                        reject.reason());
-                    s.close();
+                  } else if (reply instanceof HelloReject reject) {
+                    rejected(reject);
                   } else {
                     refused(new ProtocolException("unexpected " + kind(reply) + " from server"));
+                  }
+                }
+
+                private void answer(HelloChallenge c) {
+                  if (auth == null) {
+                    refused(new ProtocolException("peer requires a cluster secret; none is set"));
+                  } else if (c.nonce().length != HandshakeAuth.NONCE_BYTES
+                      || !HandshakeAuth.matches(
+                          auth.serverProof(helloBody, c.nonce()), c.proof())) {
+                    metrics.authFailures.increment();
+                    refused(new ProtocolException("peer has a different cluster secret"));
+                  } else {
+                    s.write(
+                        FrameCodec.encode(new HelloAuth(auth.clientProof(helloBody, c.nonce()))));
                   }
                 }
 
@@ -319,7 +438,20 @@ final class PeerTransport implements Transport {
       s.handler(parser);
       s.exceptionHandler(e -> s.close());
       s.closeHandler(v -> disconnected());
-      s.write(FrameCodec.encode(hello.get()));
+      s.write(helloFrame);
+    }
+
+    private void rejected(HelloReject reject) {
+      boolean self = reject.reason().startsWith("a node cannot connect to itself");
+      if (self) {
+        stopped = true; // a seed that is this very node: stop dialling it
+      }
+      LOG.log(
+          self ? Level.DEBUG : Level.WARNING,
+          "{0} refused this node: {1}",
+          address,
+          reject.reason());
+      socket.close();
     }
 
     private void established(HelloOk ok) {

@@ -13,6 +13,8 @@ import dev.converge.sync.internal.Message.DeltaAck;
 import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.Heartbeat;
 import dev.converge.sync.internal.Message.Hello;
+import dev.converge.sync.internal.Message.HelloAuth;
+import dev.converge.sync.internal.Message.HelloChallenge;
 import dev.converge.sync.internal.Message.HelloOk;
 import dev.converge.sync.internal.Message.HelloReject;
 import dev.converge.sync.internal.Message.KeyBytes;
@@ -36,7 +38,9 @@ class FrameCodecTest {
   static List<Message> samples() {
     byte[] state = {1, 2, 3};
     return List.of(
-        new Hello("c", 1, "n1", "inc", "127.0.0.1", 7001, 42L, Map.of("http", "http://x:1")),
+        new Hello("c", 1, "n1", "inc", "127.0.0.1", 7001, 42L, Map.of("http", "http://x:1"), state),
+        new HelloChallenge(state, new byte[] {4, 5}),
+        new HelloAuth(state),
         new HelloOk("n2", "inc2"),
         new HelloReject("wrong cluster"),
         new Heartbeat(123L),
