@@ -88,7 +88,12 @@ public final class DemoNode implements AutoCloseable {
       server =
           vertx
               .createHttpServer(
-                  new HttpServerOptions().setHost(config.host()).setPort(config.httpPort()))
+                  // No cleartext HTTP/2: browsers never use it, and Vert.x leaves a connection
+                  // open after refusing a malformed h2c upgrade with "Connection: close".
+                  new HttpServerOptions()
+                      .setHost(config.host())
+                      .setPort(config.httpPort())
+                      .setHttp2ClearTextEnabled(false))
               .requestHandler(api.router())
               .invalidRequestHandler(api::invalidRequest)
               .listen()

@@ -4,11 +4,15 @@ import dev.converge.sync.ClusterMember;
 import dev.converge.sync.Consistency;
 import dev.converge.sync.ConsistencyException;
 import dev.converge.sync.Replicator;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonArray;
@@ -134,9 +138,13 @@ final class HttpApi {
     on(router, HttpMethod.POST, "/admin/heal", "/admin/heal", this::heal);
     on(router, HttpMethod.GET, "/health", "/health", this::health);
     on(router, HttpMethod.GET, "/metrics", "/metrics", this::metrics);
+    String files = "/(?!api/|admin/|health$|metrics$).*";
+    router.routeWithRegex(HttpMethod.GET, files).handler(ctx -> ctx.put(ROUTE, "static").next());
     router
-        .routeWithRegex(HttpMethod.GET, "/(?!api/|admin/|health$|metrics$).*")
-        .handler(ctx -> ctx.put(ROUTE, "static").next())
+        .routeWithRegex(HttpMethod.GET, files)
+        // The body is read (and limited) here too: StaticHandler pauses a request that has one
+        // and never resumes it, which stalled the connection for the client's next request.
+        .handler(body)
         .handler(StaticHandler.create("webroot").setCachingEnabled(false));
 
     router.route().failureHandler(this::failure);
@@ -147,6 +155,36 @@ final class HttpApi {
     router.errorHandler(413, ctx -> error(ctx, 400, tooLarge()));
     router.errorHandler(500, ctx -> error(ctx, 500, "internal error"));
     return router;
+  }
+
+  /**
+   * Answers a request Vert.x could not decode (request line over {@link
+   * HttpServerOptions#DEFAULT_MAX_INITIAL_LINE_LENGTH} bytes, headers over {@link
+   * HttpServerOptions#DEFAULT_MAX_HEADER_SIZE} bytes, malformed syntax) like Vert.x's default does
+   * — 414, 431 or 400, then close — but with a JSON error body, as every other error.
+   */
+  void invalidRequest(HttpServerRequest request) {
+    Throwable cause = request.decoderResult().cause();
+    int status = 400;
+    String message = "malformed HTTP request";
+    if (cause instanceof TooLongHttpLineException) {
+      status = 414;
+      message =
+          "request line longer than "
+              + HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH
+              + " bytes";
+    } else if (cause instanceof TooLongHttpHeaderException) {
+      status = 431;
+      message =
+          "request headers larger than " + HttpServerOptions.DEFAULT_MAX_HEADER_SIZE + " bytes";
+    }
+    request
+        .response()
+        .setStatusCode(status)
+        .putHeader(HttpHeaders.CONTENT_TYPE, JSON)
+        .putHeader(HttpHeaders.CONNECTION, "close")
+        .end(new JsonObject().put("error", message).encode())
+        .onComplete(done -> request.connection().close());
   }
 
   /* ================================================================ routes */
@@ -346,6 +384,11 @@ final class HttpApi {
     if (s.chars().anyMatch(Character::isISOControl)) {
       throw ApiException.badRequest("title has a control character");
     }
+    if (s.codePoints().anyMatch(c -> Character.getType(c) == Character.SURROGATE)) {
+      // A JSON escape can name half of a surrogate pair; the store encodes strings as UTF-8 and
+      // refuses such a string, which was a 500.
+      throw ApiException.badRequest("title is not well-formed Unicode (unpaired surrogate)");
+    }
     return s;
   }
 
@@ -436,6 +479,15 @@ final class HttpApi {
       error(ctx, status(ctx), "no such resource or method: " + ctx.request().path());
     } else if (status(ctx) >= 400 && status(ctx) < 500) {
       error(ctx, 400, "bad request");
+    } else if (!ctx.request().isEnded()) {
+      // The request broke off while its body was arriving: malformed framing (a bad chunk size,
+      // which Vert.x reports as a NumberFormatException) or the client went away. The client's
+      // fault, never a 500; the framing is lost, so the connection closes.
+      LOG.log(Level.DEBUG, "request body broke off: " + ctx.request().path(), e);
+      if (!ctx.response().closed()) {
+        ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
+        error(ctx, 400, "malformed request body");
+      }
     } else {
       LOG.log(Level.ERROR, "request " + ctx.request().method() + " " + ctx.request().path(), e);
       error(ctx, 500, "internal error");
@@ -454,6 +506,9 @@ final class HttpApi {
   private void countRequest(RoutingContext ctx) {
     ctx.addEndHandler(
         v -> {
+          if (!ctx.response().headWritten()) {
+            return; // the client went away before it was answered: no status to count
+          }
           String route = ctx.get(ROUTE);
           metrics.countRequest(
               route == null ? "unmatched" : route,

@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Predicate;
+import java.util.function.UnaryOperator;
 
 /**
  * Real demo nodes in this JVM on free loopback ports (in memory; node i is "n{i+1}"; each seeds on
@@ -35,6 +36,11 @@ final class DemoCluster implements AutoCloseable {
   private DemoCluster() {}
 
   static DemoCluster start(int n) {
+    return start(n, UnaryOperator.identity());
+  }
+
+  /** Like {@link #start(int)}, each node's config passed through {@code configure} first. */
+  static DemoCluster start(int n, UnaryOperator<DemoConfig> configure) {
     DemoCluster cluster = new DemoCluster();
     try {
       for (int i = 0; i < n; i++) {
@@ -42,7 +48,8 @@ final class DemoCluster implements AutoCloseable {
         for (DemoNode earlier : cluster.nodes) {
           seeds.add("127.0.0.1:" + earlier.gossipPort());
         }
-        cluster.nodes.add(DemoNode.start(DemoConfig.ephemeral("n" + (i + 1)).withSeeds(seeds)));
+        DemoConfig config = DemoConfig.ephemeral("n" + (i + 1)).withSeeds(seeds);
+        cluster.nodes.add(DemoNode.start(configure.apply(config)));
       }
       cluster.awaitMembership();
       return cluster;
