@@ -12,13 +12,13 @@ import java.util.Objects;
  * many keys at once: reads are issued together and awaited together, so checking 100,000 keys takes
  * one round trip per node, not 100,000.
  */
-final class ConvergenceProbe {
+public final class ConvergenceProbe {
 
   private ConvergenceProbe() {}
 
   /** Every state of {@code keys} on {@code node}, in order, read concurrently. */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  static List<Object> readAll(Replicator node, List<? extends Key<?>> keys) {
+  public static List<Object> readAll(Replicator node, List<? extends Key<?>> keys) {
     List<Object> states = new ArrayList<>(keys.size());
     for (int from = 0; from < keys.size(); from += 10_000) {
       List<Future<?>> reads = new ArrayList<>();
@@ -50,7 +50,7 @@ final class ConvergenceProbe {
    * Waits until every node of {@code nodes} holds the same state of every key; returns the time it
    * took. Fails after {@link TestCluster#CONVERGENCE_DEADLINE}, naming up to 10 differing keys.
    */
-  static Duration await(List<Replicator> nodes, List<? extends Key<?>> keys) {
+  public static Duration await(List<Replicator> nodes, List<? extends Key<?>> keys) {
     long start = System.nanoTime();
     long deadline = start + TestCluster.CONVERGENCE_DEADLINE.toNanos();
     while (true) {
@@ -96,7 +96,7 @@ final class ConvergenceProbe {
   /**
    * Waits until {@code condition} holds; fails after the convergence deadline with {@code what}.
    */
-  static void until(String what, java.util.function.BooleanSupplier condition) {
+  public static void until(String what, java.util.function.BooleanSupplier condition) {
     long deadline = System.nanoTime() + TestCluster.CONVERGENCE_DEADLINE.toNanos();
     while (!condition.getAsBoolean()) {
       if (System.nanoTime() > deadline) {

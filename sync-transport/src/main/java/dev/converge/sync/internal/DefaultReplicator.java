@@ -547,7 +547,9 @@ public final class DefaultReplicator implements Replicator {
       return;
     }
     // A peer that comes back (a partition healed, a restart) is repaired at once rather than at
-    // the next anti-entropy round; its unacknowledged deltas go out at the next gossip tick.
+    // the next anti-entropy round; its unacknowledged deltas go out at the next gossip tick. A peer
+    // that stops answering is dialled afresh, so that the heal is noticed within a connect
+    // attempt rather than a TCP retransmission back-off.
     for (String peer : peers) {
       Member m = members.get(peer);
       boolean up =
@@ -556,6 +558,8 @@ public final class DefaultReplicator implements Replicator {
               && m.detector.phi(now) < options.getPhiThreshold();
       if (up && !m.reachable) {
         startAntiEntropy(peer);
+      } else if (!up && m.reachable && !filter.isPartitioned(peer)) {
+        transport.relink(peer);
       }
       m.reachable = up;
     }
@@ -661,6 +665,7 @@ public final class DefaultReplicator implements Replicator {
       for (MemberInfo info : m.members()) {
         if (!info.nodeId().equals(options.getNodeId())
             && info.nodeId().matches("[A-Za-z0-9._-]{1,64}")
+            && !info.host().isBlank()
             && info.port() > 0
             && info.port() <= 65_535) {
           Member member = learn(info.nodeId(), new PeerAddress(info.host(), info.port()));

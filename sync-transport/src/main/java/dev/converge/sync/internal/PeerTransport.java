@@ -132,6 +132,15 @@ final class PeerTransport implements Transport {
   }
 
   @Override
+  public void relink(String peer) {
+    OutboundLink link = byPeer.get(peer);
+    if (link != null && link.socket != null) {
+      LOG.log(Level.DEBUG, "relinking to {0}: it stopped answering", peer);
+      link.socket.close(); // its close handler dials again, with back-off
+    }
+  }
+
+  @Override
   public boolean isLinked(String peer) {
     OutboundLink link = byPeer.get(peer);
     return link != null && link.ready;
@@ -341,7 +350,10 @@ final class PeerTransport implements Transport {
           + "\"";
     } else if (options.getNodeId().equals(h.nodeId())) {
       return "a node cannot connect to itself (node id " + h.nodeId() + ")";
-    } else if (!h.nodeId().matches("[A-Za-z0-9._-]{1,64}") || h.port() < 1 || h.port() > 65_535) {
+    } else if (!h.nodeId().matches("[A-Za-z0-9._-]{1,64}")
+        || h.host().isBlank()
+        || h.port() < 1
+        || h.port() > 65_535) {
       return "malformed identity in Hello";
     } else if (h.nonce().length != HandshakeAuth.NONCE_BYTES) {
       return "Hello nonce must be " + HandshakeAuth.NONCE_BYTES + " bytes";

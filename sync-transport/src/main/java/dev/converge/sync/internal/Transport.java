@@ -38,6 +38,14 @@ interface Transport {
   /** Ensures a link to {@code address}. */
   void connect(PeerAddress address);
 
+  /**
+   * Drops this node's link to {@code peer}, if any, and dials it again. Called when the peer stops
+   * answering: a TCP connection stalled by a partition retransmits on an exponential back-off (up
+   * to minutes after a long partition), while a fresh connection gets through as soon as the
+   * network allows. Frames not yet sent are lost, as on any link failure.
+   */
+  void relink(String peer);
+
   /** True if frames can be sent to {@code peer} now. */
   boolean isLinked(String peer);
 

@@ -350,6 +350,10 @@ final class SimulatedNetwork implements AutoCloseable {
               });
     }
 
+    /** In-memory links never stall: nothing to redial. */
+    @Override
+    public void relink(String peer) {}
+
     @Override
     public boolean isLinked(String peer) {
       return linked.contains(peer);
