@@ -16,9 +16,9 @@ import java.util.concurrent.TimeUnit;
  * Client traffic from the bridge address is never dropped, as in Jepsen, so clients keep talking to
  * nodes on both sides of a partition.
  *
- * <p>Names carry this JVM's pid ({@code cvgf<pid>...}), so leftovers of a run that was killed can
- * be told apart and removed ({@link #removeLeftovers()}). {@link #close()} deletes everything this
- * instance made; a shutdown hook does the same if the JVM exits early.
+ * <p>Names carry this JVM's pid ({@code cvgf<pid><letter>...}), so leftovers of a run that was
+ * killed can be told apart and removed ({@link #removeLeftovers()}). {@link #close()} deletes
+ * everything this instance made; a shutdown hook does the same if the JVM exits early.
  */
 final class NetworkNamespaces implements AutoCloseable {
 
@@ -31,9 +31,14 @@ final class NetworkNamespaces implements AutoCloseable {
   private final Thread cleanupHook = new Thread(this::deleteAll, "netns-cleanup");
   private boolean bridgeCreated;
 
+  private static final java.util.concurrent.atomic.AtomicInteger INSTANCES =
+      new java.util.concurrent.atomic.AtomicInteger();
+
   private NetworkNamespaces(int nodes) {
     long pid = ProcessHandle.current().pid();
-    this.tag = PREFIX + pid;
+    // The kernel tears a deleted namespace down asynchronously: a second instance in the same JVM
+    // gets names of its own (one letter per instance) rather than wait for the first's to vanish.
+    this.tag = PREFIX + pid + (char) ('a' + INSTANCES.getAndIncrement() % 26);
     this.nodes = nodes;
     this.subnet = "10.213." + (20 + pid % 200);
   }
@@ -71,7 +76,7 @@ final class NetworkNamespaces implements AutoCloseable {
       String ns = namespace(i);
       sh("ip", "netns", "add", ns);
       created.add(ns);
-      String hostEnd = tag + "v" + i;
+      String hostEnd = hostEnd(i);
       sh("ip", "link", "add", hostEnd, "type", "veth", "peer", "name", "eth0", "netns", ns);
       sh("ip", "link", "set", hostEnd, "master", bridge, "up");
       sh("ip", "-n", ns, "addr", "add", address(i) + "/24", "dev", "eth0");
@@ -80,6 +85,10 @@ final class NetworkNamespaces implements AutoCloseable {
       sh("ip", "netns", "exec", ns, "iptables", "-N", "CONVERGE");
       sh("ip", "netns", "exec", ns, "iptables", "-A", "INPUT", "-j", "CONVERGE");
     }
+  }
+
+  private String hostEnd(int node) {
+    return tag + node; // at most 4 + 7 + 1 + 1 characters: interface names have 15
   }
 
   String namespace(int node) {
@@ -166,8 +175,9 @@ final class NetworkNamespaces implements AutoCloseable {
   }
 
   private synchronized void deleteAll() {
-    for (String ns : created) {
-      quietly("ip", "netns", "del", ns); // deleting a namespace deletes its veth pair too
+    for (int i = 0; i < created.size(); i++) {
+      quietly("ip", "link", "del", hostEnd(i)); // deletes both ends of the pair, at once
+      quietly("ip", "netns", "del", created.get(i));
     }
     created.clear();
     if (bridgeCreated) {
@@ -185,15 +195,16 @@ final class NetworkNamespaces implements AutoCloseable {
     for (String line : run(List.of("ip", "netns", "list"), false).output().split("\n")) {
       String name = line.split(" ")[0];
       if (name.startsWith(PREFIX)) {
-        String pid = name.substring(PREFIX.length()).replaceAll("-.*", "");
-        if (pid.matches("[0-9]+") && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
-          dead.add(pid);
+        String tagOfRun = name.substring(0, Math.max(name.indexOf('-'), PREFIX.length()));
+        String pid = tagOfRun.substring(PREFIX.length()).replaceAll("[^0-9].*", "");
+        if (!pid.isEmpty() && ProcessHandle.of(Long.parseLong(pid)).isEmpty()) {
+          dead.add(tagOfRun);
           quietly("ip", "netns", "del", name);
         }
       }
     }
-    for (String pid : dead) {
-      quietly("ip", "link", "del", PREFIX + pid);
+    for (String tagOfRun : dead) {
+      quietly("ip", "link", "del", tagOfRun); // the bridge; the veths went with their namespaces
     }
   }
 
