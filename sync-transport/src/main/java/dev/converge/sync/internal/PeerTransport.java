@@ -58,6 +58,7 @@ final class PeerTransport implements Transport {
   private final Listener listener;
   private final Supplier<Hello> ownHello;
   private final HandshakeAuth auth;
+  private final RefusalLog refusals = new RefusalLog(LOG, System::currentTimeMillis);
   private final Map<PeerAddress, OutboundLink> outbound = new HashMap<>();
   private final Map<String, OutboundLink> byPeer = new HashMap<>();
   private NetServer server;
@@ -196,7 +197,8 @@ final class PeerTransport implements Transport {
           } catch (RuntimeException e) {
             link.parser.fail();
             metrics.protocolErrors.increment();
-            LOG.log(Level.WARNING, "closing connection after an error", e);
+            LOG.log(
+                Level.WARNING, "closing connection after an error", e); // a bug: not rate-limited
             socket.close();
           }
         });
@@ -308,12 +310,10 @@ final class PeerTransport implements Transport {
       vertx.cancelTimer(handshakeTimer);
       if (count) {
         metrics.protocolErrors.increment();
+        refusals.refused("refusing peer at {0}: {1}", socket.remoteAddress(), reason);
+      } else {
+        LOG.log(Level.DEBUG, "refusing peer at {0}: {1}", socket.remoteAddress(), reason);
       }
-      LOG.log(
-          count ? Level.WARNING : Level.DEBUG,
-          "refusing peer at {0}: {1}",
-          socket.remoteAddress(),
-          reason);
       socket.write(FrameCodec.encode(new HelloReject(reason))).onComplete(x -> socket.close());
     }
 
@@ -322,12 +322,9 @@ final class PeerTransport implements Transport {
       parser.fail();
       vertx.cancelTimer(handshakeTimer);
       metrics.protocolErrors.increment();
-      LOG.log(
-          Level.WARNING,
+      refusals.refused(
           "closing connection from {0} ({1}): {2}",
-          peer == null ? "unidentified peer" : peer,
-          socket.remoteAddress(),
-          reason.getMessage());
+          peer == null ? "unidentified peer" : peer, socket.remoteAddress(), reason.getMessage());
       socket.close();
     }
   }
