@@ -177,6 +177,26 @@ class ClusterSecurityTest {
     }
   }
 
+  /** The README's security snippet, verbatim between the markers; keep both in sync. */
+  @Test
+  void readmeSecuritySnippetSetsEveryOption() {
+    String secret = SECRET;
+    SyncOptions options =
+        // README-BEGIN
+        SyncOptions.lan()
+            .setClusterSecret(secret) // 16+ characters, the same on every node
+            .setTlsCertPath(Path.of("node.pem")) // TLS on every link...
+            .setTlsKeyPath(Path.of("node.key"))
+            .setTlsTrustPath(Path.of("ca.pem")) // ...to peers whose certificate it signed
+            .setTlsClientAuth(true); // mutual: callers must present one too
+    // README-END
+    options.setNodeId("n1").validate();
+    assertThat(options.getClusterSecret()).isEqualTo(SECRET);
+    assertThat(options.isTlsEnabled()).isTrue();
+    assertThat(options.isTlsClientAuth()).isTrue();
+    assertThat(options.isTlsHostnameVerification()).isTrue();
+  }
+
   /* ------------------------------------------------------------------ helpers */
 
   private static SyncOptions tls(SyncOptions o, NodeFiles files) {
