@@ -77,13 +77,11 @@ class ClusterSecurityTest {
   void aForgedProofIsRejectedAndTheFramesAfterItAreNotApplied() throws IOException {
     try (TestCluster cluster = TestCluster.start(1, o -> o.setClusterSecret(SECRET))) {
       Replicator node = cluster.node(0);
-      List<Object[]> states = new ArrayList<>();
-      states.add(new Object[] {strangerKey.name(), validState()});
       byte[] attack =
           concat(
               hello(SyncOptions.DEFAULT_CLUSTER_NAME, PROTOCOL_VERSION, "forger"),
               helloAuth(new byte[32]),
-              deltas(states));
+              strangerDeltas());
       List<byte[]> replies = sendUntilClosed(node.port(), attack, CLOSE_DEADLINE_MILLIS);
       assertThat(types(replies)).containsExactly(HELLO_CHALLENGE, HELLO_REJECT);
       assertThat(reason(replies.get(1))).isEqualTo("wrong cluster secret");
@@ -97,11 +95,10 @@ class ClusterSecurityTest {
   void framesSentInsteadOfTheProofAreRejectedAndNotApplied() throws IOException {
     try (TestCluster cluster = TestCluster.start(1, o -> o.setClusterSecret(SECRET))) {
       Replicator node = cluster.node(0);
-      List<Object[]> states = new ArrayList<>();
-      states.add(new Object[] {strangerKey.name(), validState()});
       byte[] attack =
           concat(
-              hello(SyncOptions.DEFAULT_CLUSTER_NAME, PROTOCOL_VERSION, "skipper"), deltas(states));
+              hello(SyncOptions.DEFAULT_CLUSTER_NAME, PROTOCOL_VERSION, "skipper"),
+              strangerDeltas());
       List<byte[]> replies = sendUntilClosed(node.port(), attack, CLOSE_DEADLINE_MILLIS);
       assertThat(types(replies)).containsExactly(HELLO_CHALLENGE, HELLO_REJECT);
       assertThat(reason(replies.get(1))).contains("expected HelloAuth");
@@ -130,11 +127,9 @@ class ClusterSecurityTest {
     NodeFiles files = ca.node("node", "ip:127.0.0.1");
     try (TestCluster cluster = TestCluster.start(1, o -> mutualTls(o, files))) {
       Replicator node = cluster.node(0);
-      List<Object[]> states = new ArrayList<>();
-      states.add(new Object[] {strangerKey.name(), validState()});
       byte[] plaintext =
           concat(
-              hello(SyncOptions.DEFAULT_CLUSTER_NAME, PROTOCOL_VERSION, "plain"), deltas(states));
+              hello(SyncOptions.DEFAULT_CLUSTER_NAME, PROTOCOL_VERSION, "plain"), strangerDeltas());
       List<byte[]> replies = sendUntilClosed(node.port(), plaintext, CLOSE_DEADLINE_MILLIS);
       assertThat(replies).as("no gossip frame answers a plaintext caller").isEmpty();
       assertThat(node.get(strangerKey).await().value()).isZero();
@@ -198,6 +193,13 @@ class ClusterSecurityTest {
   }
 
   /* ------------------------------------------------------------------ helpers */
+
+  /** A Deltas frame that would create {@link #strangerKey} if it were applied. */
+  private byte[] strangerDeltas() {
+    List<Object[]> states = new ArrayList<>();
+    states.add(new Object[] {strangerKey.name(), validState()});
+    return deltas(states);
+  }
 
   private static SyncOptions tls(SyncOptions o, NodeFiles files) {
     return o.setTlsCertPath(files.cert()).setTlsKeyPath(files.key()).setTlsTrustPath(files.ca());
