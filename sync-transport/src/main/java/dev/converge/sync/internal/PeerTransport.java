@@ -197,8 +197,8 @@ final class PeerTransport implements Transport {
           } catch (RuntimeException e) {
             link.parser.fail();
             metrics.protocolErrors.increment();
-            LOG.log(
-                Level.WARNING, "closing connection after an error", e); // a bug: not rate-limited
+            // An unexpected exception is a bug, not a refusal: logged in full, not rate-limited.
+            LOG.log(Level.WARNING, "closing connection after an error", e);
             socket.close();
           }
         });
