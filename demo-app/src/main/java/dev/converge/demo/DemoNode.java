@@ -29,6 +29,13 @@ import java.util.function.Function;
  */
 public final class DemoNode implements AutoCloseable {
 
+  /**
+   * An HTTP connection on which nothing is sent or received for this long is closed: a client that
+   * sends half a request and waits holds its connection this long at most. Three times the event
+   * stream's heartbeat ({@link EventStream#HEARTBEAT_MILLIS}), so open event streams never idle.
+   */
+  static final int HTTP_IDLE_TIMEOUT_SECONDS = 30;
+
   private static final Logger LOG = System.getLogger(DemoNode.class.getName());
 
   /** Exit code when the node cannot start (port taken, unreadable data directory, ...). */
@@ -93,7 +100,8 @@ public final class DemoNode implements AutoCloseable {
                   new HttpServerOptions()
                       .setHost(config.host())
                       .setPort(config.httpPort())
-                      .setHttp2ClearTextEnabled(false))
+                      .setHttp2ClearTextEnabled(false)
+                      .setIdleTimeout(HTTP_IDLE_TIMEOUT_SECONDS))
               .requestHandler(api.router())
               .invalidRequestHandler(api::invalidRequest)
               .listen()

@@ -948,6 +948,23 @@ class HttpHostileInputTest {
     }
   }
 
+  /** A client that sends half a request and waits is cut off (a slowloris holds nothing long). */
+  @Test
+  void aHalfSentRequestIsClosedOnceIdle() throws IOException {
+    try (Socket stalled = RawHttp.open(port)) {
+      stalled.setSoTimeout(4 * DemoNode.HTTP_IDLE_TIMEOUT_SECONDS * 1000); // hang detector only
+      RawHttp.write(
+          stalled, bytes("PUT /api/posts/alpha/title HTTP/1.1\r\nHost: x\r\nContent-Length: 9"));
+      int read;
+      try {
+        read = stalled.getInputStream().read();
+      } catch (java.net.SocketException reset) {
+        read = -1; // reset by the server: closed as well
+      }
+      assertThat(read).as("the server closed the idle connection").isEqualTo(-1);
+    }
+  }
+
   @Test
   void anEventStreamGivenGarbageThenClosedIsForgotten() throws IOException {
     try (Socket socket = RawHttp.open(port)) {
