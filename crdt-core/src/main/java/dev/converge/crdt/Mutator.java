@@ -11,7 +11,10 @@ package dev.converge.crdt;
  * }</pre>
  *
  * <p>A mutator must be a pure function of its arguments: it may be retried, and it runs on the
- * thread that owns the key, so it must not block.
+ * thread that owns the key, so it must not block. A replica stores {@code current.merge(delta)},
+ * not the state a mutator returns: a mutator that ignores {@code current} or mutates a stale copy
+ * cannot lower the replica, but what its delta repeats of {@code current} is lost (an increment
+ * computed from a stale count counts only above the current one). Mutate the state you are given.
  *
  * @param <T> the CRDT type
  */

@@ -109,6 +109,40 @@ public abstract class ReplicaStoreContract {
     assertThat(await(store.read(SET)).elements()).containsExactly("ok");
   }
 
+  /* Issue 13: the store keeps current ⊔ delta, never the state a mutator returns. */
+  @Test
+  void aMutatorThatIgnoresItsInputNeverLowersTheReplica() {
+    await(store.update(PN, PNCounter.incrementBy(5)));
+    await(store.merge(PN, PNCounter.empty().increment(PEER, 7).state()));
+    // Builds a fresh counter with one increment, ignoring the current one (a stale-copy mistake).
+    Mutation<PNCounter> fresh =
+        await(store.update(PN, (c, ctx) -> PNCounter.empty().increment(ctx.replica(), 1)));
+    assertThat(fresh.state().value()).isEqualTo(12);
+    assertThat(fresh.delta()).isEqualTo(PNCounter.empty()); // nothing new: nothing to ship
+    assertThat(await(store.read(PN)).value()).isEqualTo(12);
+    // One that returns an unrelated, larger state keeps only what its delta adds.
+    PNCounter unrelated = PNCounter.empty().increment(ReplicaId.of("other.1"), 100).state();
+    Mutation<PNCounter> odd =
+        await(
+            store.update(
+                PN, (c, ctx) -> new Mutation<>(unrelated, c.increment(ctx.replica(), 2).delta())));
+    assertThat(odd.state().value()).isEqualTo(14);
+    assertThat(await(store.read(PN)).value()).isEqualTo(14);
+    assertThat(await(store.read(PN)).increments().valueOf(PEER)).isEqualTo(7);
+  }
+
+  @Test
+  void aMutatorOnAStaleSetCopyNeverDropsElements() {
+    ORSet<String> stale = await(store.read(SET));
+    await(store.update(SET, ORSet.adding("a")));
+    await(store.merge(SET, ORSet.<String>empty().add(PEER, "p").state()));
+    // Mutates the copy taken before both writes and returns it whole.
+    Mutation<ORSet<String>> late =
+        await(store.update(SET, (c, ctx) -> stale.add(ctx.replica(), "b")));
+    assertThat(late.state().elements()).contains("a", "p");
+    assertThat(await(store.read(SET)).elements()).contains("a", "p");
+  }
+
   @Test
   void gCounterUpdatesAndMerges() {
     Mutation<GCounter> m = await(store.update(G, GCounter.incrementBy(3)));

@@ -36,7 +36,12 @@ public interface Replicator {
     return new DefaultReplicator(vertx, options);
   }
 
-  /** Opens the store, binds the gossip port and joins the seeds. */
+  /**
+   * Opens the store, binds the gossip port and joins the seeds. Calls made before the returned
+   * future completes are held (at most 100,000; past that they fail at once with {@link
+   * IllegalStateException}) and run, in the order they were made, once it completes; if start fails
+   * they fail with its cause, and if the node is closed first, with {@code StoreException.Closed}.
+   */
   Future<Void> start();
 
   /** Leaves: stops timers, closes connections and the store. Idempotent. */
@@ -59,6 +64,12 @@ public interface Replicator {
    * durable on this node under its store's durability; replication follows in the background.
    * Always available, also in a minority partition. Same as {@code update(key, mutator,
    * Consistency.local())}.
+   *
+   * <p>Updates only inflate: the replica's new state is its current state joined with the mutator's
+   * delta; the state the mutator returns is not stored. A mutator that ignores its input or works
+   * on a stale copy can therefore add nothing the delta does not carry, and can never lower the
+   * replica or undo anybody's write. Updates of one key issued one after another (by one thread, or
+   * one event loop) take effect in issue order, whatever their consistency.
    */
   <T extends Crdt<T>> Future<T> update(Key<T> key, Mutator<T> mutator);
 
@@ -66,15 +77,27 @@ public interface Replicator {
    * Applies {@code mutator} to the local replica, then completes once as many replicas as {@code
    * consistency} asks for have stored the write; fails with {@link ConsistencyException} if they do
    * not within its timeout. A failed write is not rolled back: it is kept locally and converges.
+   *
+   * <p>A quorum update first merges the states of a quorum into the local replica, so the mutator
+   * sees every write a quorum acknowledged before it; then it applies like {@link #update(Key,
+   * Mutator)} (joined, never lowering). Later updates of the same key issued by the same caller,
+   * local ones included, wait for this one's local application: issue order is kept.
    */
   <T extends Crdt<T>> Future<T> update(Key<T> key, Mutator<T> mutator, Consistency consistency);
 
   /**
-   * Calls {@code listener} with the new state after every change of {@code key}, local or remote.
+   * Calls {@code listener} with the key's current state at once (when the key exists on this node),
+   * then with the new state after every change of {@code key}, local or remote. The states a
+   * listener hears never go down: if a change arrives before the current state was read, the read's
+   * result is skipped. A key never written is not announced until its first change.
    */
   <T extends Crdt<T>> Subscription subscribe(Key<T> key, Consumer<? super T> listener);
 
-  /** Calls {@code listener} after every change of any key whose name starts with {@code prefix}. */
+  /**
+   * Calls {@code listener} after every change of any key whose name starts with {@code prefix}.
+   * Unlike {@link #subscribe}, it does not announce the keys that already exist (there may be
+   * millions): list them with {@link #keys}.
+   */
   Subscription subscribePrefix(String prefix, ChangeListener listener);
 
   /**

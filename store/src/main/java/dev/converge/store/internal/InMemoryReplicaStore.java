@@ -74,7 +74,11 @@ public final class InMemoryReplicaStore implements ReplicaStore {
               (name, old) -> {
                 T before = stateOf(key, old);
                 Mutation<T> m =
-                    Objects.requireNonNull(mutator.apply(before, context), "mutator returned null");
+                    StoreStates.inflate(
+                        key.type(),
+                        before,
+                        Objects.requireNonNull(
+                            mutator.apply(before, context), "mutator returned null"));
                 // Encode the delta, as the durable store does to log it: a value that cannot be
                 // encoded (a string with an unpaired surrogate) could never be shipped, so the
                 // write is refused here instead of poisoning replication. O(delta).

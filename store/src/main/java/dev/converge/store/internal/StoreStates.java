@@ -2,10 +2,11 @@ package dev.converge.store.internal;
 
 import dev.converge.crdt.Crdt;
 import dev.converge.crdt.CrdtType;
+import dev.converge.crdt.Mutation;
 import dev.converge.crdt.TypedState;
 import dev.converge.store.StoreException;
 
-/** Type checks shared by the store implementations. Not part of the public API. */
+/** State rules shared by the store implementations. Not part of the public API. */
 final class StoreStates {
 
   private StoreStates() {}
@@ -16,5 +17,23 @@ final class StoreStates {
       throw new StoreException.TypeMismatch(key, stored.type().tag(), type.tag());
     }
     return type.cast(stored.state());
+  }
+
+  /**
+   * What a local write stores: the current state joined with the mutator's delta, never the state
+   * the mutator returned. A mutator that ignores its input or works on a stale copy therefore
+   * cannot lower the replica (issue 13): its delta only adds what the current state lacks. For a
+   * law-abiding mutator {@code before ⊔ delta} equals the state it returned, so nothing changes;
+   * the join visits only the delta (O(delta), see each type's merge), so the write path keeps its
+   * cost. When the delta adds nothing, the result is {@code before} itself with an empty delta, so
+   * a stale mutator's delta (which may reuse dots the replica already issued) is never shipped.
+   * Types return the receiver from a merge that adds nothing, so the check is by reference.
+   */
+  static <T extends Crdt<T>> Mutation<T> inflate(CrdtType<T> type, T before, Mutation<T> mutation) {
+    T after = before.merge(mutation.delta());
+    if (after == before) {
+      return new Mutation<>(before, type.empty());
+    }
+    return after == mutation.state() ? mutation : new Mutation<>(after, mutation.delta());
   }
 }

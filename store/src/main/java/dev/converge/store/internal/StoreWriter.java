@@ -244,7 +244,10 @@ final class StoreWriter implements Runnable {
       slot = current(u.name());
       before = slot == null ? u.type().empty() : StoreStates.as(u.name(), slot.typed(), u.type());
       mutation =
-          Objects.requireNonNull(u.mutator().apply(before, context), "mutator returned null");
+          StoreStates.inflate(
+              u.type(),
+              before,
+              Objects.requireNonNull(u.mutator().apply(before, context), "mutator returned null"));
       if (mutation.state() == before) {
         done.add(new Done<>(u.future(), mutation, null));
         return;

@@ -36,10 +36,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 
 /**
  * The node behind {@link Replicator}. Everything mutable here is confined to one Vert.x context (an
@@ -65,6 +67,9 @@ public final class DefaultReplicator implements Replicator {
   /** Most distinct keys in one delta frame; with the frame size limit, bounds a frame's size. */
   private static final int MAX_KEYS_PER_FRAME = 4_096;
 
+  /** Most API calls held while the node starts; past it, calls fail at once. */
+  static final int MAX_HELD_CALLS = 100_000;
+
   private final Vertx vertx;
   private final Context context;
   private final SyncOptions options;
@@ -73,8 +78,10 @@ public final class DefaultReplicator implements Replicator {
   private final Random random;
   private final long epoch;
   private final Map<String, Member> members = new ConcurrentHashMap<>();
-  private final Map<String, List<Consumer<TypedState<?>>>> keyListeners = new ConcurrentHashMap<>();
-  private final List<PrefixListener> prefixListeners = new CopyOnWriteArrayList<>();
+  private final ChangeListeners listeners = new ChangeListeners();
+  private final IssueOrder issueOrder = new IssueOrder();
+  private final Promise<Void> running = Promise.promise();
+  private final AtomicInteger heldCalls = new AtomicInteger();
   private final List<Long> timers = new ArrayList<>();
 
   private volatile ReplicaStore store;
@@ -88,8 +95,6 @@ public final class DefaultReplicator implements Replicator {
   private int fanoutCursor;
   private volatile boolean started;
   private volatile boolean closed;
-
-  private record PrefixListener(String prefix, ChangeListener listener) {}
 
   /** What this node knows of a peer. */
   private static final class Member {
@@ -141,6 +146,7 @@ public final class DefaultReplicator implements Replicator {
     try {
       options.validate();
     } catch (IllegalStateException e) {
+      running.tryFail(e);
       return Future.failedFuture(e);
     }
     Promise<Void> promise = Promise.promise();
@@ -211,9 +217,13 @@ public final class DefaultReplicator implements Replicator {
                   identity.replicaId(),
                   options.getHost(),
                   String.valueOf(port));
+              running.tryComplete();
             })
         .onFailure(
-            e -> LOG.log(Level.ERROR, "node " + options.getNodeId() + " failed to start", e));
+            e -> {
+              LOG.log(Level.ERROR, "node " + options.getNodeId() + " failed to start", e);
+              running.tryFail(e);
+            });
   }
 
   /* Queues every stored key for digesting, page by page, before the first anti-entropy round. */
@@ -239,6 +249,7 @@ public final class DefaultReplicator implements Replicator {
             return;
           }
           closed = true;
+          running.tryFail(new StoreException.Closed());
           timers.forEach(vertx::cancelTimer);
           Future<Void> links = transport == null ? Future.succeededFuture() : transport.close();
           links
@@ -286,31 +297,52 @@ public final class DefaultReplicator implements Replicator {
 
   /* ================================================================ API */
 
-  private <T> Future<T> whenRunning() {
+  /*
+   * Runs `operation` once the node is running. Calls made before start() completes are held, up to
+   * MAX_HELD_CALLS, and run in the order they were made once it does (as Pekko holds updates and
+   * reads while durable data loads); they fail with start()'s failure if it fails, or with
+   * StoreException.Closed if the node is closed first.
+   */
+  private <R> Future<R> whenRunning(Supplier<Future<R>> operation) {
     if (closed) {
       return Future.failedFuture(new StoreException.Closed());
     }
-    if (store == null) {
-      return Future.failedFuture(new IllegalStateException("the replicator has not started"));
+    if (running.future().succeeded()) {
+      return operation.get();
     }
-    return null;
+    if (heldCalls.incrementAndGet() > MAX_HELD_CALLS) {
+      heldCalls.decrementAndGet();
+      return Future.failedFuture(
+          new IllegalStateException(
+              "the replicator has not started yet and already holds "
+                  + MAX_HELD_CALLS
+                  + " calls made before start() completed"));
+    }
+    return running
+        .future()
+        .transform(
+            started -> {
+              heldCalls.decrementAndGet();
+              if (started.failed()) {
+                return Future.failedFuture(started.cause());
+              }
+              return closed ? Future.failedFuture(new StoreException.Closed()) : operation.get();
+            });
   }
 
   @Override
   public <T extends Crdt<T>> Future<T> get(Key<T> key) {
-    Future<T> refused = whenRunning();
-    return refused != null ? refused : Future.fromCompletionStage(store.read(key), context);
+    return whenRunning(() -> Future.fromCompletionStage(store.read(key), context));
   }
 
   @Override
   public <T extends Crdt<T>> Future<T> get(Key<T> key, Consistency consistency) {
-    Future<T> refused = whenRunning();
-    if (refused != null) {
-      return refused;
-    }
-    Promise<T> promise = Promise.promise();
-    context.runOnContext(v -> quorum.read(key, consistency, peerIds()).onComplete(promise));
-    return promise.future();
+    return whenRunning(
+        () -> {
+          Promise<T> promise = Promise.promise();
+          context.runOnContext(v -> quorum.read(key, consistency, peerIds()).onComplete(promise));
+          return promise.future();
+        });
   }
 
   @Override
@@ -321,37 +353,34 @@ public final class DefaultReplicator implements Replicator {
   @Override
   public <T extends Crdt<T>> Future<T> update(
       Key<T> key, Mutator<T> mutator, Consistency consistency) {
-    Future<T> refused = whenRunning();
-    if (refused != null) {
-      return refused;
-    }
+    return whenRunning(() -> ordered(key, mutator, consistency));
+  }
+
+  private <T extends Crdt<T>> Future<T> ordered(
+      Key<T> key, Mutator<T> mutator, Consistency consistency) {
     if (consistency.level() == Consistency.Level.LOCAL) {
-      return applyLocally(key, mutator).map(Mutation::state);
+      return issueOrder
+          .run(key.name(), null, () -> applyLocally(key, mutator))
+          .map(Mutation::state);
     }
     // Read-before-write: merge the states of the same quorum first, so the mutator sees every
     // write a quorum acknowledged before this one (a check-then-decrement acts on the latest
     // balance, an LWW assignment is stamped above every acknowledged one). Then write locally and
     // to the quorum. In a minority the read fails: the write is still kept locally (it will
-    // converge) and fails with the counts the read reached.
+    // converge) and fails with the counts the read reached. Later updates of the key wait for this
+    // one's local application (IssueOrder), so they take effect after it.
+    Promise<T> read = Promise.promise();
+    context.runOnContext(v -> quorum.read(key, consistency, peerIds()).onComplete(read));
+    Future<Mutation<T>> local =
+        issueOrder.run(key.name(), read.future(), () -> applyLocally(key, mutator));
     Promise<T> promise = Promise.promise();
-    context.runOnContext(
-        v ->
-            quorum
-                .read(key, consistency, peerIds())
-                .onComplete(
-                    read ->
-                        applyLocally(key, mutator)
-                            .compose(
-                                mutation ->
-                                    read.succeeded()
-                                        ? quorum.write(
-                                            key,
-                                            mutation.delta(),
-                                            mutation.state(),
-                                            consistency,
-                                            peerIds())
-                                        : Future.<T>failedFuture(asWriteFailure(read.cause())))
-                            .onComplete(promise)));
+    local
+        .compose(
+            mutation ->
+                read.future().succeeded()
+                    ? quorum.write(key, mutation.delta(), mutation.state(), consistency, peerIds())
+                    : Future.<T>failedFuture(asWriteFailure(read.future().cause())))
+        .onComplete(promise);
     return promise.future();
   }
 
@@ -391,61 +420,26 @@ public final class DefaultReplicator implements Replicator {
     buffer.append(key.name(), new TypedState<>(key.type(), mutation.delta()));
     TypedState<T> state = new TypedState<>(key.type(), mutation.state());
     antiEntropy.changed(key.name());
-    notifyListeners(key.name(), state, true);
+    listeners.changed(key.name(), state, true);
   }
 
   @Override
   public <T extends Crdt<T>> Subscription subscribe(Key<T> key, Consumer<? super T> listener) {
-    Consumer<TypedState<?>> typed =
-        state -> {
-          if (state.type().tag().equals(key.type().tag())) {
-            listener.accept(key.type().cast(state.state()));
-          }
-        };
-    keyListeners.computeIfAbsent(key.name(), k -> new CopyOnWriteArrayList<>()).add(typed);
-    return () -> {
-      List<Consumer<TypedState<?>>> list = keyListeners.get(key.name());
-      if (list != null) {
-        list.remove(typed);
-      }
-    };
+    Promise<Optional<TypedState<?>>> current = Promise.promise();
+    Subscription subscription = listeners.subscribe(key, listener, context, current.future());
+    whenRunning(() -> Future.fromCompletionStage(store.read(key.name()), context))
+        .onComplete(current);
+    return subscription;
   }
 
   @Override
   public Subscription subscribePrefix(String prefix, ChangeListener listener) {
-    PrefixListener registered = new PrefixListener(prefix, listener);
-    prefixListeners.add(registered);
-    return () -> prefixListeners.remove(registered);
-  }
-
-  private void notifyListeners(String key, TypedState<?> state, boolean local) {
-    List<Consumer<TypedState<?>>> list = keyListeners.get(key);
-    if (list != null) {
-      for (Consumer<TypedState<?>> listener : list) {
-        try {
-          listener.accept(state);
-        } catch (RuntimeException e) {
-          LOG.log(Level.WARNING, "a listener of key " + key + " failed", e);
-        }
-      }
-    }
-    for (PrefixListener p : prefixListeners) {
-      if (key.startsWith(p.prefix())) {
-        try {
-          p.listener().changed(key, state, local);
-        } catch (RuntimeException e) {
-          LOG.log(Level.WARNING, "a listener of prefix " + p.prefix() + " failed", e);
-        }
-      }
-    }
+    return listeners.subscribePrefix(prefix, listener);
   }
 
   @Override
   public Future<List<String>> keys(String after, int limit) {
-    Future<List<String>> refused = whenRunning();
-    return refused != null
-        ? refused
-        : Future.fromCompletionStage(store.keys(after, limit), context);
+    return whenRunning(() -> Future.fromCompletionStage(store.keys(after, limit), context));
   }
 
   @Override
@@ -699,7 +693,7 @@ public final class DefaultReplicator implements Replicator {
               if (merged.changed()) {
                 TypedState<?> state = typed(stateOrDelta, merged.state());
                 antiEntropy.changed(key);
-                notifyListeners(key, state, false);
+                listeners.changed(key, state, false);
               }
               return merged.changed();
             })
