@@ -1,10 +1,12 @@
 package dev.converge.sync;
 
 /**
- * A member of the cluster as one node sees it. Unreachable members stay members: their
- * contributions are never dropped from any CRDT.
+ * A member of the cluster as one node sees it. Unreachable members stay members (and count in
+ * quorums) until they leave or are removed.
  *
  * @param nodeId the member's node id
+ * @param status where the member is in its lifecycle (never {@code LEFT} or {@code REMOVED} in
+ *     {@link Replicator#members()}, which lists current members only)
  * @param incarnation its current incarnation, empty if not yet known
  * @param address its gossip address
  * @param reachable whether the failure detector currently hears it
@@ -14,6 +16,7 @@ package dev.converge.sync;
  */
 public record ClusterMember(
     String nodeId,
+    MemberStatus status,
     String incarnation,
     PeerAddress address,
     boolean reachable,

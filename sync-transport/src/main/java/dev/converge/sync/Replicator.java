@@ -44,8 +44,29 @@ public interface Replicator {
    */
   Future<Void> start();
 
-  /** Leaves: stops timers, closes connections and the store. Idempotent. */
+  /**
+   * Leaves the cluster gracefully, then stops: waits for local writes already accepted, announces
+   * {@link MemberStatus#LEAVING}, hands every delta its peers have not acknowledged to every
+   * reachable member until they acknowledge it (at most {@link
+   * SyncOptions#getLeaveTimeoutMillis()}), announces {@link MemberStatus#LEFT} (peers stop counting
+   * it in quorums), then closes connections and the store. New calls fail with {@code
+   * StoreException.Closed} from the moment it is called. A durable node restarted on its data
+   * directory rejoins with the same incarnation and its data; an in-memory node always restarts as
+   * a new incarnation. Idempotent.
+   */
   Future<Void> close();
+
+  /**
+   * Removes the member {@code nodeId} from the cluster, for a node that is gone for good (an
+   * operator's decision): its current incarnation becomes {@link MemberStatus#REMOVED} on every
+   * node, stops counting in quorums, and is refused if it comes back (it may rejoin as a new
+   * incarnation). Writes that never left the removed node are lost; everything it replicated stays.
+   * Fails with {@link IllegalArgumentException} for this node itself or an unknown node id.
+   */
+  Future<Void> removeMember(String nodeId);
+
+  /** This node's own lifecycle status ({@link MemberStatus#REMOVED} once it learns it was). */
+  MemberStatus status();
 
   /** This node's identity (node id, incarnation, replica id); valid after start. */
   NodeIdentity identity();
@@ -106,7 +127,10 @@ public interface Replicator {
    */
   Future<List<String>> keys(String after, int limit);
 
-  /** Every known member but this node, with reachability as this node sees it. */
+  /**
+   * Every current member but this node (not left or removed), with its status and reachability as
+   * this node sees it.
+   */
   List<ClusterMember> members();
 
   /** Fault injection on this node's links, for tests and demos. */

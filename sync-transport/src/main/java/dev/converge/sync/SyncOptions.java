@@ -63,6 +63,15 @@ public final class SyncOptions {
   /** Default longest reconnect delay: 5,000 ms. */
   public static final long DEFAULT_RECONNECT_MAX_MILLIS = 5_000;
 
+  /** Default bound on a graceful leave's hand-off ({@link #setLeaveTimeoutMillis}): 10 seconds. */
+  public static final long DEFAULT_LEAVE_TIMEOUT_MILLIS = 10_000;
+
+  /** Default automatic removal of unreachable members: 0, off. */
+  public static final long DEFAULT_AUTO_REMOVE_UNREACHABLE_AFTER_MILLIS = 0;
+
+  /** Default floor of a majority ({@link #setMinQuorumSize}): 1, no floor beyond ⌊N/2⌋+1. */
+  public static final int DEFAULT_MIN_QUORUM_SIZE = 1;
+
   /** Shortest cluster secret accepted: 16 characters. */
   public static final int MIN_CLUSTER_SECRET_LENGTH = 16;
 
@@ -92,6 +101,9 @@ public final class SyncOptions {
   private int antiEntropyMaxBuckets = DEFAULT_ANTI_ENTROPY_MAX_BUCKETS;
   private long reconnectMinMillis = DEFAULT_RECONNECT_MIN_MILLIS;
   private long reconnectMaxMillis = DEFAULT_RECONNECT_MAX_MILLIS;
+  private long leaveTimeoutMillis = DEFAULT_LEAVE_TIMEOUT_MILLIS;
+  private long autoRemoveUnreachableAfterMillis = DEFAULT_AUTO_REMOVE_UNREACHABLE_AFTER_MILLIS;
+  private int minQuorumSize = DEFAULT_MIN_QUORUM_SIZE;
   private CrdtCodec codec = CrdtCodec.standard();
   private Map<String, String> metadata = Map.of();
   private String clusterSecret;
@@ -141,6 +153,10 @@ public final class SyncOptions {
     setAntiEntropyMaxBuckets(json.getInteger("antiEntropyMaxBuckets", antiEntropyMaxBuckets));
     setReconnectMinMillis(json.getLong("reconnectMinMillis", reconnectMinMillis));
     setReconnectMaxMillis(json.getLong("reconnectMaxMillis", reconnectMaxMillis));
+    setLeaveTimeoutMillis(json.getLong("leaveTimeoutMillis", leaveTimeoutMillis));
+    setAutoRemoveUnreachableAfterMillis(
+        json.getLong("autoRemoveUnreachableAfterMillis", autoRemoveUnreachableAfterMillis));
+    setMinQuorumSize(json.getInteger("minQuorumSize", minQuorumSize));
     JsonObject meta = json.getJsonObject("metadata", new JsonObject());
     Map<String, String> parsedMeta = new LinkedHashMap<>();
     meta.forEach(e -> parsedMeta.put(e.getKey(), String.valueOf(e.getValue())));
@@ -199,6 +215,9 @@ public final class SyncOptions {
         .put("antiEntropyMaxBuckets", antiEntropyMaxBuckets)
         .put("reconnectMinMillis", reconnectMinMillis)
         .put("reconnectMaxMillis", reconnectMaxMillis)
+        .put("leaveTimeoutMillis", leaveTimeoutMillis)
+        .put("autoRemoveUnreachableAfterMillis", autoRemoveUnreachableAfterMillis)
+        .put("minQuorumSize", minQuorumSize)
         .put("metadata", new JsonObject(new LinkedHashMap<>(metadata)))
         .put("tlsClientAuth", tlsClientAuth)
         .put("tlsHostnameVerification", tlsHostnameVerification);
@@ -440,6 +459,56 @@ public final class SyncOptions {
 
   public SyncOptions setReconnectMinMillis(long millis) {
     this.reconnectMinMillis = positive("reconnectMinMillis", millis);
+    return this;
+  }
+
+  public long getLeaveTimeoutMillis() {
+    return leaveTimeoutMillis;
+  }
+
+  /**
+   * Bound on a graceful leave ({@link Replicator#close()}): how long the node waits for its peers
+   * to acknowledge every delta they have not yet acknowledged before it leaves anyway (default
+   * {@link #DEFAULT_LEAVE_TIMEOUT_MILLIS}). Give the process at least this long to stop (a pod's
+   * {@code terminationGracePeriodSeconds}).
+   */
+  public SyncOptions setLeaveTimeoutMillis(long millis) {
+    this.leaveTimeoutMillis = positive("leaveTimeoutMillis", millis);
+    return this;
+  }
+
+  public long getAutoRemoveUnreachableAfterMillis() {
+    return autoRemoveUnreachableAfterMillis;
+  }
+
+  /**
+   * Removes a member that has been unreachable for longer than {@code millis} (0, the default,
+   * turns it off). Risky: on both sides of a long partition, each side removes the other, and the
+   * removed incarnations are refused when the partition heals (they may rejoin only as new
+   * incarnations). Writes that never left a removed node are lost. Prefer {@link
+   * Replicator#removeMember} by an operator who knows the node is gone.
+   */
+  public SyncOptions setAutoRemoveUnreachableAfterMillis(long millis) {
+    if (millis < 0) {
+      throw new IllegalArgumentException(
+          "autoRemoveUnreachableAfterMillis must be >= 0 (0 = off), got " + millis);
+    }
+    this.autoRemoveUnreachableAfterMillis = millis;
+    return this;
+  }
+
+  public int getMinQuorumSize() {
+    return minQuorumSize;
+  }
+
+  /**
+   * Floor of a {@code majority}: it needs {@code max(⌊N/2⌋+1, minQuorumSize)} replicas (Pekko's
+   * {@code minCap}), and fails while fewer than that many members are known. Set it to the majority
+   * of the cluster's planned size so that a node that knows few members (while joining, or cut off
+   * since it started) cannot reach a too-small majority (default {@link #DEFAULT_MIN_QUORUM_SIZE}).
+   */
+  public SyncOptions setMinQuorumSize(int size) {
+    this.minQuorumSize = positive("minQuorumSize", size);
     return this;
   }
 

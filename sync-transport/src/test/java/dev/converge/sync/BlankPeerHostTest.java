@@ -47,6 +47,7 @@ class BlankPeerHostTest {
                 str(out, " "); // host
                 out.writeInt(7001);
                 out.writeLong(42);
+                out.writeLong(1); // since
                 out.writeInt(0);
                 out.writeInt(32);
                 out.write(new byte[32]);
@@ -87,6 +88,8 @@ class BlankPeerHostTest {
       throws IOException {
     str(out, nodeId);
     str(out, "i1");
+    out.writeByte(1); // status UP
+    out.writeLong(1); // since
     str(out, host);
     out.writeInt(1); // port: nothing listens there
     out.writeInt(0); // metadata entries

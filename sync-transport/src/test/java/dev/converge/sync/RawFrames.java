@@ -31,7 +31,7 @@ public final class RawFrames {
   public static final byte DELTAS = 6;
   public static final byte HELLO_CHALLENGE = 18;
   public static final byte HELLO_AUTH = 19;
-  public static final int PROTOCOL_VERSION = 2;
+  public static final int PROTOCOL_VERSION = 3;
 
   private RawFrames() {}
 
@@ -75,6 +75,7 @@ public final class RawFrames {
           str(out, "127.0.0.1");
           out.writeInt(1); // port: nothing listens there
           out.writeLong(42); // delta epoch
+          out.writeLong(1); // since: when this incarnation's process started
           out.writeInt(0); // metadata entries
           out.writeInt(32); // nonce
           out.write(new byte[32]);
@@ -130,6 +131,7 @@ public final class RawFrames {
         new DataInputStream(
             new java.io.ByteArrayInputStream(helloReject, 1, helloReject.length - 1));
     try {
+      in.readInt(); // the reject code
       byte[] utf8 = new byte[in.readInt()];
       in.readFully(utf8);
       return new String(utf8, StandardCharsets.UTF_8);

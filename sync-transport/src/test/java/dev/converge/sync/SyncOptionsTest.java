@@ -45,6 +45,9 @@ class SyncOptionsTest {
         .setAntiEntropyMaxBuckets(17)
         .setReconnectMinMillis(55)
         .setReconnectMaxMillis(9999)
+        .setLeaveTimeoutMillis(3_333)
+        .setAutoRemoveUnreachableAfterMillis(60_000)
+        .setMinQuorumSize(3)
         .setMetadata(Map.of("http", "http://10.1.2.3:8080", "zone", "eu-1a"))
         .setClusterSecret("0123456789abcdef-secret")
         .setTlsCertPath(Path.of("tls", "node.pem"))
@@ -218,7 +221,10 @@ class SyncOptionsTest {
       rejects("anti-entropy buckets " + bad, o -> o.setAntiEntropyMaxBuckets((int) bad));
       rejects("reconnect min " + bad, o -> o.setReconnectMinMillis(bad));
       rejects("reconnect max " + bad, o -> o.setReconnectMaxMillis(bad));
+      rejects("leave timeout " + bad, o -> o.setLeaveTimeoutMillis(bad));
+      rejects("min quorum size " + bad, o -> o.setMinQuorumSize((int) bad));
     }
+    rejects("auto removal -1", o -> o.setAutoRemoveUnreachableAfterMillis(-1));
   }
 
   @Test

@@ -22,9 +22,12 @@ import java.util.function.Consumer;
  * that throws is logged and keeps its subscription. Not part of the public API.
  *
  * <p>A key subscriber hears the key's current state first (when the key exists), then every change
- * (issue 13). The current state is read asynchronously, so a change can be delivered before it;
- * then the read's result is not delivered, and the subscriber never sees a state older than one it
- * was already given.
+ * (issue 13). The states a key subscriber hears never go down: changes reach the context in the
+ * order their notifications were posted, which on an in-memory store written from several threads
+ * is not always the order the store applied them, so each delivered state is the join of the
+ * previous one and the change (O(delta) for counters and registers; for a set, a merge of two
+ * states that share their structure). The current state is read asynchronously; if a change is
+ * delivered first, the read's result is joined in the same way.
  */
 final class ChangeListeners {
 
@@ -32,6 +35,8 @@ final class ChangeListeners {
 
   private final Map<String, List<KeyListener>> byKey = new ConcurrentHashMap<>();
   private final List<PrefixListener> byPrefix = new CopyOnWriteArrayList<>();
+  /* The last state delivered to the key's subscribers; context only. */
+  private final Map<String, TypedState<?>> delivered = new java.util.HashMap<>();
 
   private record PrefixListener(String prefix, ChangeListener listener) {}
 
@@ -68,7 +73,7 @@ final class ChangeListeners {
                 v -> {
                   if (state.isPresent() && !registered.heard && isRegistered(key, registered)) {
                     registered.heard = true;
-                    deliver(key.name(), registered, state.get());
+                    deliver(key.name(), registered, joined(key.name(), state.get()));
                   }
                 }));
     return () -> {
@@ -94,11 +99,14 @@ final class ChangeListeners {
   /** Tells the subscribers of {@code key} its new state; called on the node's context. */
   void changed(String key, TypedState<?> state, boolean local) {
     List<KeyListener> list = byKey.get(key);
-    if (list != null) {
+    if (list != null && !list.isEmpty()) {
+      TypedState<?> latest = joined(key, state);
       for (KeyListener listener : list) {
         listener.heard = true;
-        deliver(key, listener, state);
+        deliver(key, listener, latest);
       }
+    } else if (list != null) {
+      delivered.remove(key);
     }
     for (PrefixListener p : byPrefix) {
       if (key.startsWith(p.prefix())) {
@@ -109,6 +117,15 @@ final class ChangeListeners {
         }
       }
     }
+  }
+
+  /* The join of what the key's subscribers heard last and `state`; remembered. */
+  private TypedState<?> joined(String key, TypedState<?> state) {
+    TypedState<?> last = delivered.get(key);
+    TypedState<?> latest =
+        last == null || !last.type().tag().equals(state.type().tag()) ? state : last.merge(state);
+    delivered.put(key, latest);
+    return latest;
   }
 
   private static void deliver(String key, KeyListener listener, TypedState<?> state) {

@@ -14,6 +14,7 @@ import dev.converge.sync.ClusterMember;
 import dev.converge.sync.Consistency;
 import dev.converge.sync.ConsistencyException;
 import dev.converge.sync.LinkFaults;
+import dev.converge.sync.MemberStatus;
 import dev.converge.sync.PeerAddress;
 import dev.converge.sync.Replicator;
 import dev.converge.sync.Subscription;
@@ -24,7 +25,6 @@ import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.Heartbeat;
 import dev.converge.sync.internal.Message.Hello;
 import dev.converge.sync.internal.Message.KeyBytes;
-import dev.converge.sync.internal.Message.MemberInfo;
 import dev.converge.sync.internal.Message.Members;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -33,12 +33,10 @@ import io.vertx.core.Vertx;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -77,7 +75,7 @@ public final class DefaultReplicator implements Replicator {
   private final Metrics metrics = new Metrics();
   private final Random random;
   private final long epoch;
-  private final Map<String, Member> members = new ConcurrentHashMap<>();
+  private final long since = System.currentTimeMillis();
   private final ChangeListeners listeners = new ChangeListeners();
   private final IssueOrder issueOrder = new IssueOrder();
   private final Promise<Void> running = Promise.promise();
@@ -92,28 +90,12 @@ public final class DefaultReplicator implements Replicator {
   private DeltaBuffer buffer;
   private AntiEntropy antiEntropy;
   private QuorumCoordinator quorum;
+  private volatile Membership membership;
+  private volatile String removedReason;
+  private final AtomicInteger localWritesInFlight = new AtomicInteger();
   private int fanoutCursor;
   private volatile boolean started;
   private volatile boolean closed;
-
-  /** What this node knows of a peer. */
-  private static final class Member {
-    final String nodeId;
-    volatile String incarnation;
-    volatile PeerAddress address;
-    volatile Map<String, String> metadata = Map.of();
-    /* As last seen by heartbeatTick; confined to the context. */
-    boolean reachable;
-    final PhiAccrualDetector detector;
-
-    Member(String nodeId, PeerAddress address, SyncOptions options) {
-      this.nodeId = nodeId;
-      this.address = address;
-      this.detector =
-          new PhiAccrualDetector(
-              options.getHeartbeatIntervalMillis(), options.getAcceptablePauseMillis());
-    }
-  }
 
   public DefaultReplicator(Vertx vertx, SyncOptions options) {
     this(vertx, options, null);
@@ -190,6 +172,7 @@ public final class DefaultReplicator implements Replicator {
                       options.getCodec(),
                       this::send,
                       this::mergeRemote,
+                      options.getMinQuorumSize(),
                       random);
               transport = transportFactory.create(new TransportEvents(), this::hello);
               return transport.listen();
@@ -197,6 +180,17 @@ public final class DefaultReplicator implements Replicator {
         .compose(
             bound -> {
               port = bound;
+              membership =
+                  new Membership(
+                      options,
+                      identity.incarnation(),
+                      since,
+                      new PeerAddress(options.getAdvertisedHost(), port),
+                      filter,
+                      this::send,
+                      new MembershipEvents(),
+                      random,
+                      System::currentTimeMillis);
               for (String seed : options.getSeeds()) {
                 transport.connect(PeerAddress.parse(seed));
               }
@@ -250,9 +244,15 @@ public final class DefaultReplicator implements Replicator {
           }
           closed = true;
           running.tryFail(new StoreException.Closed());
-          timers.forEach(vertx::cancelTimer);
-          Future<Void> links = transport == null ? Future.succeededFuture() : transport.close();
-          links
+          Future<Void> left =
+              membership == null || removedReason != null
+                  ? Future.succeededFuture()
+                  : leave().recover(e -> Future.succeededFuture());
+          left.compose(
+                  x -> {
+                    timers.forEach(vertx::cancelTimer);
+                    return transport == null ? Future.succeededFuture() : transport.close();
+                  })
               .transform(
                   x ->
                       store == null
@@ -267,6 +267,66 @@ public final class DefaultReplicator implements Replicator {
               .onComplete(promise);
         });
     return promise.future();
+  }
+
+  /*
+   * A graceful leave (decision 0010): wait for local writes already accepted, announce LEAVING,
+   * hand every delta the peers have not acknowledged to every reachable member until they all
+   * acknowledge (bounded by leaveTimeoutMillis), then announce LEFT to everyone. Peers stop
+   * counting this node in quorums as soon as they hear LEFT.
+   */
+  private Future<Void> leave() {
+    long deadline = System.currentTimeMillis() + options.getLeaveTimeoutMillis();
+    long step = Math.max(5, Math.min(50, options.getGossipIntervalMillis() / 4));
+    Promise<Void> handedOff = Promise.promise();
+    membership.advanceSelf(MemberStatus.LEAVING);
+    membership.gossipToAll();
+    long started = System.currentTimeMillis();
+    vertx.setPeriodic(
+        0,
+        step,
+        timer -> {
+          boolean writesDone = localWritesInFlight.get() == 0;
+          List<String> reachable = new ArrayList<>();
+          for (String peer : membership.counted()) {
+            if (membership.isReachable(peer) && transport.isLinked(peer)) {
+              reachable.add(peer);
+            }
+          }
+          boolean allAcked = true;
+          for (String peer : reachable) {
+            if (buffer.unacked(peer) > 0) {
+              allAcked = false;
+              Deltas frame = nextFrame(peer, new java.util.HashMap<>());
+              if (frame != null && send(peer, frame)) {
+                metrics.deltasSent.add(frame.deltas().size());
+              }
+            }
+          }
+          boolean timedOut = System.currentTimeMillis() > deadline;
+          if ((writesDone && allAcked) || timedOut) {
+            vertx.cancelTimer(timer);
+            long orphaned = reachable.isEmpty() ? buffer.unackedByAll() : 0;
+            for (String peer : reachable) {
+              orphaned = Math.max(orphaned, buffer.unacked(peer));
+            }
+            LOG.log(
+                timedOut ? Level.WARNING : Level.INFO,
+                "node {0} left the cluster after {1} ms{2}",
+                options.getNodeId(),
+                System.currentTimeMillis() - started,
+                orphaned == 0
+                    ? ", every delta acknowledged by every reachable member"
+                    : "; leave timeout: "
+                        + orphaned
+                        + " deltas not acknowledged by some member (anti-entropy repairs those"
+                        + " acknowledged by another)");
+            membership.advanceSelf(MemberStatus.LEFT);
+            membership.gossipToAll();
+            handedOff.complete();
+          }
+        });
+    return handedOff.future();
   }
 
   @Override
@@ -291,6 +351,7 @@ public final class DefaultReplicator implements Replicator {
         options.getAdvertisedHost(),
         port,
         epoch,
+        since,
         options.getMetadata(),
         HandshakeAuth.nonce());
   }
@@ -385,12 +446,19 @@ public final class DefaultReplicator implements Replicator {
   }
 
   private <T extends Crdt<T>> Future<Mutation<T>> applyLocally(Key<T> key, Mutator<T> mutator) {
+    String removed = removedReason;
+    if (removed != null) {
+      return Future.failedFuture(
+          new IllegalStateException("this node is no longer a cluster member: " + removed));
+    }
+    localWritesInFlight.incrementAndGet();
     return Future.fromCompletionStage(store.update(key, mutator), context)
         .map(
             mutation -> {
               localMutation(key, mutation);
               return mutation;
-            });
+            })
+        .andThen(x -> localWritesInFlight.decrementAndGet());
   }
 
   private static Throwable asWriteFailure(Throwable readFailure) {
@@ -406,11 +474,9 @@ public final class DefaultReplicator implements Replicator {
     return readFailure;
   }
 
-  /* Every member but this node, reachable or not: quorums count them all. */
+  /* Every current member but this node, reachable or not: quorums count them all. */
   private List<String> peerIds() {
-    List<String> ids = new ArrayList<>(members.keySet());
-    Collections.sort(ids);
-    return ids;
+    return membership.counted();
   }
 
   private <T extends Crdt<T>> void localMutation(Key<T> key, Mutation<T> mutation) {
@@ -444,24 +510,39 @@ public final class DefaultReplicator implements Replicator {
 
   @Override
   public List<ClusterMember> members() {
-    long now = System.currentTimeMillis();
-    List<ClusterMember> result = new ArrayList<>();
-    for (Member m : members.values()) {
-      double phi = m.detector.phi(now);
-      result.add(
-          new ClusterMember(
-              m.nodeId,
-              m.incarnation == null ? "" : m.incarnation,
-              m.address,
-              m.detector.everHeard()
-                  && phi < options.getPhiThreshold()
-                  && !filter.isPartitioned(m.nodeId),
-              phi == Double.MAX_VALUE ? Double.POSITIVE_INFINITY : phi,
-              m.detector.lastHeardMillis(),
-              m.metadata));
+    Membership m = membership;
+    return m == null ? List.of() : m.members();
+  }
+
+  @Override
+  public Future<Void> removeMember(String nodeId) {
+    return whenRunning(
+        () -> {
+          Promise<Void> promise = Promise.promise();
+          context.runOnContext(
+              v -> {
+                if (options.getNodeId().equals(nodeId)) {
+                  promise.fail(
+                      new IllegalArgumentException(
+                          "a node cannot remove itself; close() it to leave gracefully"));
+                } else if (!membership.remove(nodeId)) {
+                  promise.fail(
+                      new IllegalArgumentException("no current member with node id " + nodeId));
+                } else {
+                  promise.complete();
+                }
+              });
+          return promise.future();
+        });
+  }
+
+  @Override
+  public MemberStatus status() {
+    Membership m = membership;
+    if (m == null) {
+      return MemberStatus.JOINING;
     }
-    result.sort((a, b) -> a.nodeId().compareTo(b.nodeId()));
-    return Collections.unmodifiableList(result);
+    return removedReason != null ? MemberStatus.REMOVED : m.selfStatus();
   }
 
   @Override
@@ -480,102 +561,83 @@ public final class DefaultReplicator implements Replicator {
   private final class TransportEvents implements Transport.Listener {
     @Override
     public void peerHello(Hello hello) {
-      Member member = learn(hello.nodeId(), new PeerAddress(hello.host(), hello.port()));
-      member.metadata = Map.copyOf(hello.metadata());
-      member.detector.heartbeat(System.currentTimeMillis());
-      observeIncarnation(member, hello.incarnation());
+      membership.hello(hello);
     }
 
     @Override
     public void message(String peer, Message message) {
-      Member member = members.get(peer);
-      if (member != null) {
-        member.detector.heartbeat(System.currentTimeMillis());
-      }
+      membership.heard(peer);
       handle(peer, message);
     }
 
     @Override
     public void linked(PeerAddress address, String peer, String incarnation) {
-      observeIncarnation(learn(peer, address), incarnation);
+      // A new link (first contact, a restart, a heal): bring each other up to date right away.
+      vertx.setTimer(1 + random.nextInt(20), t -> startAntiEntropy(peer));
+    }
+
+    @Override
+    public String refusal(Hello hello) {
+      Membership m = membership;
+      return m == null ? "node is starting" : m.refusal(hello);
+    }
+
+    @Override
+    public void removed(PeerAddress address, String reason) {
+      membership.announceSelfRemoved(address + " refused this node: " + reason);
     }
   }
 
-  private Member learn(String nodeId, PeerAddress address) {
-    Member member = members.get(nodeId);
-    if (member == null) {
-      member = new Member(nodeId, address, options);
-      members.put(nodeId, member);
+  private final class MembershipEvents implements Membership.Events {
+    @Override
+    public void learnt(String nodeId, PeerAddress address) {
       buffer.track(nodeId);
-      LOG.log(
-          Level.INFO, "node {0} learnt member {1} at {2}", options.getNodeId(), nodeId, address);
-    } else if (!member.address.equals(address)) {
-      member.address = address;
+      transport.connect(address);
     }
-    transport.connect(address);
-    return member;
-  }
 
-  /* A peer seen with a new incarnation lost its state: resend nothing, repair by anti-entropy. */
-  private void observeIncarnation(Member member, String incarnation) {
-    String previous = member.incarnation;
-    member.incarnation = incarnation;
-    if (previous == null || !previous.equals(incarnation)) {
-      if (previous != null) {
-        buffer.reset(member.nodeId);
-      }
-      // First contact or a new incarnation: bring each other up to date right away.
-      vertx.setTimer(1 + random.nextInt(20), t -> startAntiEntropy(member.nodeId));
+    @Override
+    public void newIncarnation(String nodeId) {
+      buffer.reset(nodeId); // it lost its state: resend nothing, repair by anti-entropy
+    }
+
+    @Override
+    public void gone(String nodeId, MemberStatus status) {
+      buffer.forget(nodeId);
+      transport.forget(nodeId);
+    }
+
+    @Override
+    public void reachable(String nodeId) {
+      // A peer that comes back (a partition healed, a restart) is repaired at once rather than at
+      // the next anti-entropy round; its unacknowledged deltas go out at the next gossip tick.
+      startAntiEntropy(nodeId);
+    }
+
+    @Override
+    public void stalled(String nodeId) {
+      // Dialled afresh, so that a heal is noticed within a connect attempt rather than a TCP
+      // retransmission back-off.
+      transport.relink(nodeId);
+    }
+
+    @Override
+    public void selfRemoved(String reason) {
+      removedReason = reason;
+      LOG.log(
+          Level.ERROR,
+          "node {0} ({1}) is no longer a member: {2}. Its writes are refused from now on;"
+              + " restart it as a new incarnation to rejoin",
+          options.getNodeId(),
+          identity.incarnation(),
+          reason);
     }
   }
 
   /** One heartbeat round; run by a timer, or by a simulation. */
   void heartbeatTick() {
-    long now = System.currentTimeMillis();
-    Heartbeat beat = new Heartbeat(now);
-    List<String> peers = new ArrayList<>(members.keySet());
-    for (String peer : peers) {
-      send(peer, beat);
+    if (removedReason == null) {
+      membership.tick();
     }
-    if (peers.isEmpty()) {
-      return;
-    }
-    // A peer that comes back (a partition healed, a restart) is repaired at once rather than at
-    // the next anti-entropy round; its unacknowledged deltas go out at the next gossip tick. A peer
-    // that stops answering is dialled afresh, so that the heal is noticed within a connect
-    // attempt rather than a TCP retransmission back-off.
-    for (String peer : peers) {
-      Member m = members.get(peer);
-      boolean up =
-          !filter.isPartitioned(peer)
-              && m.detector.everHeard()
-              && m.detector.phi(now) < options.getPhiThreshold();
-      if (up && !m.reachable) {
-        startAntiEntropy(peer);
-      } else if (!up && m.reachable && !filter.isPartitioned(peer)) {
-        transport.relink(peer);
-      }
-      m.reachable = up;
-    }
-    // Member list gossip to one random peer per heartbeat: a joiner learns everyone in O(log N).
-    List<MemberInfo> infos = new ArrayList<>();
-    infos.add(
-        new MemberInfo(
-            options.getNodeId(),
-            identity.incarnation(),
-            options.getAdvertisedHost(),
-            port,
-            options.getMetadata()));
-    for (Member m : members.values()) {
-      infos.add(
-          new MemberInfo(
-              m.nodeId,
-              m.incarnation == null ? "" : m.incarnation,
-              m.address.host(),
-              m.address.port(),
-              m.metadata));
-    }
-    send(peers.get(random.nextInt(peers.size())), new Members(infos));
   }
 
   /* ================================================================ delta propagation */
@@ -586,11 +648,10 @@ public final class DefaultReplicator implements Replicator {
 
   /** One delta-propagation round; run by a timer, or by a simulation. */
   void gossipTick() {
-    List<String> peers = new ArrayList<>(members.keySet());
-    if (peers.isEmpty()) {
+    List<String> peers = membership.counted();
+    if (peers.isEmpty() || removedReason != null) {
       return;
     }
-    Collections.sort(peers);
     // Deltas to up to `fanout` peers that lack some, rotating.
     int sent = 0;
     Map<Long, Deltas> prepared = new java.util.HashMap<>();
@@ -656,18 +717,7 @@ public final class DefaultReplicator implements Replicator {
     } else if (message instanceof Heartbeat) {
       // liveness only: already recorded
     } else if (message instanceof Members m) {
-      for (MemberInfo info : m.members()) {
-        if (!info.nodeId().equals(options.getNodeId())
-            && info.nodeId().matches("[A-Za-z0-9._-]{1,64}")
-            && !info.host().isBlank()
-            && info.port() > 0
-            && info.port() <= 65_535) {
-          Member member = learn(info.nodeId(), new PeerAddress(info.host(), info.port()));
-          if (!info.metadata().isEmpty()) {
-            member.metadata = Map.copyOf(info.metadata());
-          }
-        }
-      }
+      membership.merge(m);
     } else if (!antiEntropy.handle(peer, message) && !quorum.handle(peer, message)) {
       throw new ProtocolException("unexpected " + message.getClass().getSimpleName() + " frame");
     }
@@ -714,7 +764,7 @@ public final class DefaultReplicator implements Replicator {
   /** One anti-entropy round; run by a timer, or by a simulation. */
   void antiEntropyTick() {
     List<String> candidates = new ArrayList<>();
-    for (String peer : members.keySet()) {
+    for (String peer : membership.counted()) {
       if (!filter.isPartitioned(peer) && transport.isLinked(peer)) {
         candidates.add(peer);
       }

@@ -78,6 +78,22 @@ final class DeltaBuffer {
     laggards.add(peer);
   }
 
+  /** Stops tracking {@code peer}: it left or was removed, and must not pin the buffer. */
+  void forget(String peer) {
+    acked.remove(peer);
+    laggards.remove(peer);
+    trim();
+  }
+
+  /** Deltas that no tracked peer has acknowledged yet (0 if none is tracked or all are). */
+  long unackedByAll() {
+    long best = -1;
+    for (long a : acked.values()) {
+      best = Math.max(best, a);
+    }
+    return best < 0 ? lastSeq() : lastSeq() - best;
+  }
+
   /** Deltas {@code peer} has not acknowledged: how far behind it is. */
   long unacked(String peer) {
     Long a = acked.get(peer);

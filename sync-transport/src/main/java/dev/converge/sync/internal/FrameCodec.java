@@ -74,6 +74,7 @@ final class FrameCodec {
       str(b, m.host());
       b.appendInt(m.port());
       b.appendLong(m.epoch());
+      b.appendLong(m.since());
       map(b, m.metadata());
       bytes(b, m.nonce());
     } else if (message instanceof HelloChallenge m) {
@@ -89,6 +90,7 @@ final class FrameCodec {
       str(b, m.incarnation());
     } else if (message instanceof HelloReject m) {
       b.appendByte(HELLO_REJECT);
+      b.appendInt(m.code());
       str(b, m.reason());
     } else if (message instanceof Heartbeat m) {
       b.appendByte(HEARTBEAT).appendLong(m.sentMillis());
@@ -97,6 +99,8 @@ final class FrameCodec {
       for (MemberInfo info : m.members()) {
         str(b, info.nodeId());
         str(b, info.incarnation());
+        b.appendByte((byte) info.status());
+        b.appendLong(info.since());
         str(b, info.host());
         b.appendInt(info.port());
         map(b, info.metadata());
@@ -211,6 +215,7 @@ final class FrameCodec {
                   in.readString(),
                   in.readInt(),
                   in.readLong(),
+                  in.readLong(),
                   readMap(in),
                   in.readBytes(HandshakeAuth.MAX_NONCE_BYTES));
           case HELLO_CHALLENGE ->
@@ -219,7 +224,7 @@ final class FrameCodec {
                   in.readBytes(HandshakeAuth.MAX_NONCE_BYTES));
           case HELLO_AUTH -> new HelloAuth(in.readBytes(HandshakeAuth.MAX_NONCE_BYTES));
           case HELLO_OK -> new HelloOk(in.readString(), in.readString());
-          case HELLO_REJECT -> new HelloReject(in.readString());
+          case HELLO_REJECT -> new HelloReject(in.readInt(), in.readString());
           case HEARTBEAT -> new Heartbeat(in.readLong());
           case MEMBERS -> {
             int n = in.readCount(20, "member");
@@ -229,6 +234,8 @@ final class FrameCodec {
                   new MemberInfo(
                       in.readString(),
                       in.readString(),
+                      in.readByte(),
+                      in.readLong(),
                       in.readString(),
                       in.readInt(),
                       readMap(in)));

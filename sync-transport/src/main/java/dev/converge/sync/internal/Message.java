@@ -15,7 +15,7 @@ import java.util.Map;
 sealed interface Message {
 
   /** Bumped on any incompatible change of a frame. */
-  int PROTOCOL_VERSION = 2;
+  int PROTOCOL_VERSION = 3;
 
   /** A key with an encoded {@code TypedState} (a delta or a full state). */
   record KeyBytes(String key, byte[] state) {}
@@ -23,9 +23,19 @@ sealed interface Message {
   /** A key and the digest of its encoded state. */
   record KeyDigest(String key, long digest) {}
 
-  /** What a node tells about a member (possibly itself). */
+  /**
+   * What a node tells about a member (possibly itself): one incarnation's entry of the membership
+   * view ({@link Membership}). {@code status} is a {@code MemberStatus} ordinal; {@code since} is
+   * the wall-clock time at which that incarnation's process started, by its own clock.
+   */
   record MemberInfo(
-      String nodeId, String incarnation, String host, int port, Map<String, String> metadata) {}
+      String nodeId,
+      String incarnation,
+      int status,
+      long since,
+      String host,
+      int port,
+      Map<String, String> metadata) {}
 
   /**
    * Client → server, first frame: who is calling, for which cluster, with a fresh random {@code
@@ -39,6 +49,7 @@ sealed interface Message {
       String host,
       int port,
       long epoch,
+      long since,
       Map<String, String> metadata,
       byte[] nonce)
       implements Message {}
@@ -55,8 +66,21 @@ sealed interface Message {
   /** Server → client: accepted. */
   record HelloOk(String nodeId, String incarnation) implements Message {}
 
-  /** Server → client: refused, and why; the server closes the connection. */
-  record HelloReject(String reason) implements Message {}
+  /**
+   * Server → client: refused, and why; the server closes the connection. {@code code} tells the
+   * client what to do: {@link #REJECT_OTHER}, {@link #REJECT_SELF} (stop dialling that address) or
+   * {@link #REJECT_REMOVED} (the client's incarnation was removed from the cluster).
+   */
+  record HelloReject(int code, String reason) implements Message {}
+
+  /** {@link HelloReject} code: any other reason. */
+  int REJECT_OTHER = 0;
+
+  /** {@link HelloReject} code: the client dialled itself. */
+  int REJECT_SELF = 1;
+
+  /** {@link HelloReject} code: the client's incarnation left or was removed. */
+  int REJECT_REMOVED = 2;
 
   /** Liveness signal for the failure detector. */
   record Heartbeat(long sentMillis) implements Message {}

@@ -21,7 +21,10 @@ import io.vertx.core.net.PemTrustOptions;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -61,6 +64,7 @@ final class PeerTransport implements Transport {
   private final RefusalLog refusals = new RefusalLog(LOG, System::currentTimeMillis);
   private final Map<PeerAddress, OutboundLink> outbound = new HashMap<>();
   private final Map<String, OutboundLink> byPeer = new HashMap<>();
+  private final Set<InboundLink> inbound = new HashSet<>();
   private NetServer server;
   private NetClient client;
   private boolean closed;
@@ -142,6 +146,20 @@ final class PeerTransport implements Transport {
   }
 
   @Override
+  public void forget(String peer) {
+    OutboundLink link = byPeer.remove(peer);
+    if (link != null) {
+      outbound.remove(link.address);
+      link.close();
+    }
+    for (InboundLink in : List.copyOf(inbound)) {
+      if (peer.equals(in.peer)) {
+        in.socket.close();
+      }
+    }
+  }
+
+  @Override
   public boolean isLinked(String peer) {
     OutboundLink link = byPeer.get(peer);
     return link != null && link.ready;
@@ -190,6 +208,7 @@ final class PeerTransport implements Transport {
 
   private void accept(NetSocket socket) {
     InboundLink link = new InboundLink(socket);
+    inbound.add(link);
     socket.handler(
         data -> {
           try {
@@ -203,7 +222,11 @@ final class PeerTransport implements Transport {
           }
         });
     socket.exceptionHandler(e -> socket.close());
-    socket.closeHandler(v -> vertx.cancelTimer(link.handshakeTimer));
+    socket.closeHandler(
+        v -> {
+          vertx.cancelTimer(link.handshakeTimer);
+          inbound.remove(link);
+        });
   }
 
   /**
@@ -269,10 +292,16 @@ final class PeerTransport implements Transport {
       String reason = helloProblem(first);
       if (reason != null) {
         boolean self = first instanceof Hello h && options.getNodeId().equals(h.nodeId());
-        reject(reason, !self); // a seed list naming this very node is normal, not an attack
+        // A seed list naming this very node is normal, not an attack.
+        reject(self ? Message.REJECT_SELF : Message.REJECT_OTHER, reason, !self);
         return;
       }
       theirHello = (Hello) first;
+      String gone = listener.refusal(theirHello);
+      if (gone != null) {
+        reject(Message.REJECT_REMOVED, gone, false);
+        return;
+      }
       if (auth == null) {
         established();
         return;
@@ -286,10 +315,13 @@ final class PeerTransport implements Transport {
 
     private void onAuth(Message message) {
       if (!(message instanceof HelloAuth a)) {
-        reject("expected HelloAuth after the challenge, got " + kind(message), true);
+        reject(
+            Message.REJECT_OTHER,
+            "expected HelloAuth after the challenge, got " + kind(message),
+            true);
       } else if (!HandshakeAuth.matches(auth.clientProof(helloBody, serverNonce), a.proof())) {
         metrics.authFailures.increment();
-        reject("wrong cluster secret", true);
+        reject(Message.REJECT_OTHER, "wrong cluster secret", true);
       } else {
         established();
       }
@@ -305,7 +337,7 @@ final class PeerTransport implements Transport {
       listener.peerHello(theirHello);
     }
 
-    private void reject(String reason, boolean count) {
+    private void reject(int code, String reason, boolean count) {
       parser.fail();
       vertx.cancelTimer(handshakeTimer);
       if (count) {
@@ -314,7 +346,9 @@ final class PeerTransport implements Transport {
       } else {
         LOG.log(Level.DEBUG, "refusing peer at {0}: {1}", socket.remoteAddress(), reason);
       }
-      socket.write(FrameCodec.encode(new HelloReject(reason))).onComplete(x -> socket.close());
+      socket
+          .write(FrameCodec.encode(new HelloReject(code, reason)))
+          .onComplete(x -> socket.close());
     }
 
     @Override
@@ -451,9 +485,12 @@ final class PeerTransport implements Transport {
     }
 
     private void rejected(HelloReject reject) {
-      boolean self = reject.reason().startsWith("a node cannot connect to itself");
+      boolean self = reject.code() == Message.REJECT_SELF;
       if (self) {
         stopped = true; // a seed that is this very node: stop dialling it
+      } else if (reject.code() == Message.REJECT_REMOVED) {
+        stopped = true;
+        listener.removed(address, reject.reason());
       }
       LOG.log(
           self ? Level.DEBUG : Level.WARNING,

@@ -47,6 +47,7 @@ final class QuorumCoordinator {
   private final AntiEntropy.Sender sender;
   private final Merger merger;
   private final Random random;
+  private final int minQuorumSize;
   private final Map<Long, Pending> pending = new HashMap<>();
 
   /** One request in flight. */
@@ -70,7 +71,9 @@ final class QuorumCoordinator {
       CrdtCodec codec,
       AntiEntropy.Sender sender,
       Merger merger,
+      int minQuorumSize,
       Random random) {
+    this.minQuorumSize = minQuorumSize;
     this.random = random;
     this.vertx = vertx;
     this.context = context;
@@ -87,7 +90,7 @@ final class QuorumCoordinator {
   <T extends Crdt<T>> Future<T> write(
       Key<T> key, T delta, T state, Consistency consistency, List<String> peers) {
     int members = peers.size() + 1;
-    int required = consistency.required(members);
+    int required = required(consistency, members);
     if (required <= 1) {
       return Future.succeededFuture(state);
     }
@@ -116,7 +119,7 @@ final class QuorumCoordinator {
   /** Merges the states of enough replicas into the local one; completes with the local state. */
   <T extends Crdt<T>> Future<T> read(Key<T> key, Consistency consistency, List<String> peers) {
     int members = peers.size() + 1;
-    int required = consistency.required(members);
+    int required = required(consistency, members);
     if (required <= 1) {
       return Future.fromCompletionStage(store.read(key), context);
     }
@@ -155,6 +158,14 @@ final class QuorumCoordinator {
   }
 
   private final Map<Long, Key<?>> readTargets = new HashMap<>();
+
+  /* A majority is at least minQuorumSize (Pekko's minCap), even above N: then it fails. */
+  private int required(Consistency consistency, int members) {
+    int required = consistency.required(members);
+    return consistency.level() == Consistency.Level.MAJORITY
+        ? Math.max(required, minQuorumSize)
+        : required;
+  }
 
   private ConsistencyException failure(
       Operation operation, Key<?> key, Consistency consistency, Pending p, int members) {

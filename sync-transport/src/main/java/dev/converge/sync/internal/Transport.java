@@ -24,6 +24,15 @@ interface Transport {
 
     /** This node's link to {@code address} learnt the peer's node id and incarnation. */
     void linked(PeerAddress address, String peer, String incarnation);
+
+    /**
+     * Why a peer that completed the handshake must still be refused (its incarnation left or was
+     * removed from the cluster), or null to admit it.
+     */
+    String refusal(Hello hello);
+
+    /** The peer at {@code address} refused this node because this incarnation was removed. */
+    void removed(PeerAddress address, String reason);
   }
 
   /** Creates the transport of one replicator. */
@@ -45,6 +54,12 @@ interface Transport {
    * network allows. Frames not yet sent are lost, as on any link failure.
    */
   void relink(String peer);
+
+  /**
+   * Closes every link with {@code peer} and stops dialling it: it left or was removed. A later
+   * {@link #connect} to its address dials again.
+   */
+  void forget(String peer);
 
   /** True if frames can be sent to {@code peer} now. */
   boolean isLinked(String peer);

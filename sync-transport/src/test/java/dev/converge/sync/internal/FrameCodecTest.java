@@ -38,13 +38,14 @@ class FrameCodecTest {
   static List<Message> samples() {
     byte[] state = {1, 2, 3};
     return List.of(
-        new Hello("c", 1, "n1", "inc", "127.0.0.1", 7001, 42L, Map.of("http", "http://x:1"), state),
+        new Hello(
+            "c", 1, "n1", "inc", "127.0.0.1", 7001, 42L, 9L, Map.of("http", "http://x:1"), state),
         new HelloChallenge(state, new byte[] {4, 5}),
         new HelloAuth(state),
         new HelloOk("n2", "inc2"),
-        new HelloReject("wrong cluster"),
+        new HelloReject(Message.REJECT_REMOVED, "left"),
         new Heartbeat(123L),
-        new Members(List.of(new MemberInfo("n3", "i", "h", 9, Map.of()))),
+        new Members(List.of(new MemberInfo("n3", "i", 4, 77L, "h", 9, Map.of()))),
         new Deltas(7L, 1L, 5L, List.of(new KeyBytes("k", state), new KeyBytes("k2", new byte[0]))),
         new DeltaAck(7L, 5L),
         new AeRoot(9L, -1L),

@@ -283,6 +283,10 @@ final class FuzzClient {
     }
 
     private Hello fuzzerHello(String incarnation) {
+      return fuzzerHello(incarnation, 1L);
+    }
+
+    private Hello fuzzerHello(String incarnation, long since) {
       return new Hello(
           target.clusterName(),
           Message.PROTOCOL_VERSION,
@@ -291,6 +295,7 @@ final class FuzzClient {
           "127.0.0.1",
           1, // nothing listens there: the node's link back to the fuzzer never comes up
           7L,
+          since,
           Map.of(),
           FuzzCorpus.bytes(random, HandshakeAuth.NONCE_BYTES));
     }
@@ -304,17 +309,27 @@ final class FuzzClient {
       String cluster = h.cluster();
       String incarnation = h.incarnation();
       byte[] nonce = h.nonce();
+      long since = h.since();
       switch (random.nextInt(7)) {
         case 0 -> host = new String[] {"", " ", "\t\n"}[random.nextInt(3)];
         case 1 -> port = new int[] {0, -1, 65_536, Integer.MIN_VALUE}[random.nextInt(4)];
         case 2 -> nonce = FuzzCorpus.bytes(random, new int[] {0, 31, 33, 64}[random.nextInt(4)]);
-        case 3 -> version = new int[] {1, 3, -1}[random.nextInt(3)];
+        case 3 -> version = new int[] {1, 2, 4, -1}[random.nextInt(4)];
         case 4 -> cluster = "another-cluster";
-        case 5 -> incarnation = "fz2";
+        case 5 -> since = 2L + random.nextInt(1_000_000); // the same incarnation, restarted
         default -> host = "";
       }
       return new Hello(
-          cluster, version, FUZZER_ID, incarnation, host, port, h.epoch(), h.metadata(), nonce);
+          cluster,
+          version,
+          FUZZER_ID,
+          incarnation,
+          host,
+          port,
+          h.epoch(),
+          since,
+          h.metadata(),
+          nonce);
     }
 
     /* Ends the input so that the node closes the connection. */

@@ -144,6 +144,7 @@ final class FuzzCorpus {
         "127.0.0.1",
         1,
         42L,
+        1L,
         Map.of(),
         bytes(random, HandshakeAuth.NONCE_BYTES));
   }
@@ -193,9 +194,10 @@ final class FuzzCorpus {
 
   private static Members knownMembers(List<KnownMember> members, String selfId) {
     List<MemberInfo> infos = new ArrayList<>();
-    infos.add(new MemberInfo(selfId, "any", "127.0.0.1", 7001, Map.of("http", "http://x:1")));
+    infos.add(
+        new MemberInfo(selfId, "any", 1, 0L, "127.0.0.1", 7001, Map.of("http", "http://x:1")));
     for (KnownMember m : members) {
-      infos.add(new MemberInfo(m.nodeId(), "i1", m.host(), m.port(), Map.of()));
+      infos.add(new MemberInfo(m.nodeId(), "i1", 1, 0L, m.host(), m.port(), Map.of()));
     }
     return new Members(infos);
   }

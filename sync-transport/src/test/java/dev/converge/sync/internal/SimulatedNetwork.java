@@ -328,6 +328,9 @@ final class SimulatedNetwork implements AutoCloseable {
                   if (target.closed) {
                     return;
                   }
+                  if (target.listener.refusal(mine) != null) {
+                    return;
+                  }
                   target.listener.peerHello(mine);
                   Hello theirs = target.hello.get();
                   HelloOk ok = new HelloOk(theirs.nodeId(), theirs.incarnation());
@@ -353,6 +356,15 @@ final class SimulatedNetwork implements AutoCloseable {
     /** In-memory links never stall: nothing to redial. */
     @Override
     public void relink(String peer) {}
+
+    @Override
+    public void forget(String peer) {
+      linked.remove(peer);
+      Endpoint target = byNode.get(peer);
+      if (target != null) {
+        connecting.remove("127.0.0.1:" + target.port);
+      }
+    }
 
     @Override
     public boolean isLinked(String peer) {

@@ -1,0 +1,207 @@
+package dev.converge.sync;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.converge.crdt.Key;
+import dev.converge.crdt.PNCounter;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The member lifecycle on real nodes over loopback (issue 12): a graceful leave hands off what is
+ * unacknowledged and stops counting in quorums, replaced nodes do not accumulate, removal is final
+ * for the removed incarnation, and the majority floor.
+ */
+class MemberLifecycleTest {
+
+  private static final Duration TIMEOUT = Duration.ofSeconds(3);
+
+  private static final class Node implements AutoCloseable {
+    final Vertx vertx = Vertx.vertx();
+    final Replicator replicator;
+
+    Node(SyncOptions options) {
+      replicator = Replicator.create(vertx, options);
+      replicator.start().await();
+    }
+
+    @Override
+    public void close() {
+      replicator.close().await();
+      vertx.close().await();
+    }
+  }
+
+  private static SyncOptions options(String nodeId, Node seed) {
+    SyncOptions o = SyncOptions.localTest().setNodeId(nodeId);
+    return seed == null ? o : o.setSeeds(List.of("127.0.0.1:" + seed.replicator.port()));
+  }
+
+  private static void awaitMembers(List<Node> nodes) {
+    ConvergenceProbe.until(
+        "every node sees exactly the others, reachable",
+        () ->
+            nodes.stream()
+                .allMatch(
+                    n ->
+                        n.replicator.members().size() == nodes.size() - 1
+                            && n.replicator.members().stream().allMatch(ClusterMember::reachable)));
+  }
+
+  @Test
+  void aNodeReplacedAgainAndAgainUnderNewNamesLeavesQuorumsAndMembersTrue() {
+    Key<PNCounter> likes = Key.pnCounter("likes");
+    List<Node> live = new ArrayList<>();
+    try {
+      Node first = new Node(options("a", null));
+      live.add(first);
+      live.add(new Node(options("b", first)));
+      live.add(new Node(options("c0", first)));
+      awaitMembers(live);
+      long expected = 0;
+      for (int round = 1; round <= 10; round++) {
+        for (Node n : live) {
+          n.replicator.update(likes, PNCounter.incrementBy(1)).await();
+          expected++;
+        }
+        live.remove(2).close(); // graceful leave
+        live.add(new Node(options("c" + round, first)));
+        awaitMembers(live);
+        for (Node n : live) {
+          assertThat(n.replicator.members())
+              .extracting(ClusterMember::nodeId)
+              .doesNotContain("c" + (round - 1));
+          // N is 3 again: a majority of 2 is reachable on every live node.
+          n.replicator
+              .update(likes, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT))
+              .await();
+          expected++;
+        }
+      }
+      long total = expected;
+      ConvergenceProbe.until(
+          "every live node holds every increment",
+          () -> live.stream().allMatch(n -> n.replicator.get(likes).await().value() == total));
+    } finally {
+      live.forEach(Node::close);
+    }
+  }
+
+  @Test
+  void aGracefulLeaveWithTenThousandUnacknowledgedWritesLosesNone() {
+    Key<PNCounter> likes = Key.pnCounter("likes");
+    try (Node a = new Node(options("a", null));
+        Node b = new Node(options("b", a))) {
+      // The leaver gossips rarely: its writes wait in its delta buffer, unacknowledged.
+      Node leaver = new Node(options("leaver", a).setGossipIntervalMillis(60_000));
+      awaitMembers(List.of(a, b, leaver));
+      List<Future<PNCounter>> writes = new ArrayList<>();
+      for (int i = 0; i < 10_000; i++) {
+        writes.add(leaver.replicator.update(likes, PNCounter.incrementBy(1)));
+      }
+      long started = System.nanoTime();
+      leaver.close(); // right away, with writes in flight
+      long leaveMillis = (System.nanoTime() - started) / 1_000_000;
+      long acknowledged = writes.stream().filter(Future::succeeded).count();
+      assertThat(acknowledged).isEqualTo(10_000);
+      System.out.println("graceful leave with 10,000 writes in flight: " + leaveMillis + " ms");
+      ConvergenceProbe.until(
+          "both remaining nodes hold all 10,000",
+          () ->
+              a.replicator.get(likes).await().value() == 10_000
+                  && b.replicator.get(likes).await().value() == 10_000);
+      ConvergenceProbe.until(
+          "the leaver is no longer a member",
+          () -> a.replicator.members().size() == 1 && b.replicator.members().size() == 1);
+      // N = 2 now: a majority is both remaining nodes, and it is reachable.
+      a.replicator.update(likes, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT)).await();
+    }
+  }
+
+  @Test
+  void aRemovedIncarnationIsRefusedAndItsUnsentWritesAreTheDocumentedLoss() {
+    Key<PNCounter> likes = Key.pnCounter("likes");
+    try (Node a = new Node(options("a", null));
+        Node b = new Node(options("b", a));
+        Node gone = new Node(options("gone", a))) {
+      awaitMembers(List.of(a, b, gone));
+      gone.replicator.update(likes, PNCounter.incrementBy(5)).await();
+      ConvergenceProbe.until(
+          "the replicated write arrives", () -> a.replicator.get(likes).await().value() == 5);
+      // Cut it off; it keeps writing on its side.
+      a.replicator.faults().partition(java.util.Set.of("gone"));
+      b.replicator.faults().partition(java.util.Set.of("gone"));
+      gone.replicator.faults().partition(java.util.Set.of("a", "b"));
+      gone.replicator.update(likes, PNCounter.incrementBy(100)).await();
+      a.replicator.removeMember("gone").await();
+      ConvergenceProbe.until(
+          "both survivors drop it",
+          () -> a.replicator.members().size() == 1 && b.replicator.members().size() == 1);
+      a.replicator.update(likes, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT)).await();
+      // Heal: the removed incarnation is refused and learns it.
+      a.replicator.faults().heal();
+      b.replicator.faults().heal();
+      gone.replicator.faults().heal();
+      ConvergenceProbe.until(
+          "the removed node learns it was removed",
+          () -> gone.replicator.status() == MemberStatus.REMOVED);
+      Throwable refused = null;
+      try {
+        gone.replicator.update(likes, PNCounter.incrementBy(1)).await();
+      } catch (IllegalStateException e) {
+        refused = e;
+      }
+      assertThat(refused).hasMessageContaining("no longer a cluster member");
+      TestCluster.sleep(500);
+      // What it replicated stays (5); what never left it (100) is the documented loss.
+      assertThat(a.replicator.get(likes).await().value()).isEqualTo(6);
+      assertThat(b.replicator.members()).extracting(ClusterMember::nodeId).containsExactly("a");
+    }
+  }
+
+  @Test
+  void removeMemberRefusesThisNodeAndUnknownIds() {
+    try (Node a = new Node(options("a", null))) {
+      assertThat(failure(a.replicator.removeMember("a")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("cannot remove itself");
+      assertThat(failure(a.replicator.removeMember("nobody")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("no current member");
+    }
+  }
+
+  @Test
+  void aMajorityIsNeverSmallerThanTheFloor() {
+    Key<PNCounter> stock = Key.pnCounter("stock");
+    try (Node alone = new Node(options("alone", null).setMinQuorumSize(2))) {
+      Throwable refused =
+          failure(
+              alone.replicator.update(
+                  stock, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT)));
+      assertThat(refused).isInstanceOf(ConsistencyException.class);
+      assertThat(((ConsistencyException) refused).required()).isEqualTo(2);
+      assertThat(alone.replicator.get(stock).await().value()).isEqualTo(1); // kept locally
+      try (Node other = new Node(options("other", alone))) {
+        awaitMembers(List.of(alone, other));
+        alone
+            .replicator
+            .update(stock, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT))
+            .await();
+      }
+    }
+  }
+
+  private static Throwable failure(Future<?> future) {
+    try {
+      future.await();
+    } catch (Throwable e) {
+      return e;
+    }
+    throw new AssertionError("expected a failure");
+  }
+}
