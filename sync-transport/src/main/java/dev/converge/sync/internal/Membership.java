@@ -209,7 +209,7 @@ final class Membership {
             hello.host(),
             hello.port(),
             hello.metadata());
-    merge(info);
+    merge(info, true);
     heard(hello.nodeId());
   }
 
@@ -224,11 +224,16 @@ final class Membership {
   /** Merges a gossiped view. Malformed entries are skipped. */
   void merge(Members members) {
     for (MemberInfo info : members.members()) {
-      merge(info);
+      merge(info, false);
     }
   }
 
-  private void merge(MemberInfo info) {
+  /*
+   * `direct`: the incarnation itself said hello. Only then may a new incarnation of a known node id
+   * supersede the current one: every node hears every member's Hello (full mesh), and a gossiped
+   * claim of a newer incarnation (from a buggy peer, or stale) must not evict a live member.
+   */
+  private void merge(MemberInfo info, boolean direct) {
     if (!info.nodeId().matches("[A-Za-z0-9._-]{1,64}")
         || info.incarnation().isEmpty()
         || info.host().isBlank()
@@ -252,6 +257,14 @@ final class Membership {
     if (in.nodeId.equals(self.nodeId)) {
       mergeAboutSelf(in);
       return;
+    }
+    if (!direct && !in.status.isGone()) {
+      Peer known = peers.get(in.nodeId);
+      if (known != null
+          && !known.entry.incarnation.equals(in.incarnation)
+          && in.supersedes(known.entry)) {
+        return; // heard about, not from: wait for its own Hello
+      }
     }
     String key = key(in.nodeId, in.incarnation);
     Entry t = tombstones.get(key);
@@ -328,7 +341,13 @@ final class Membership {
       return;
     }
     if (!in.status.isGone() && in.supersedes(self)) {
-      announceSelfRemoved("superseded by a newer incarnation " + in.incarnation + " of this node");
+      // Another process claims this node id with a newer incarnation: a misconfiguration (or a
+      // buggy peer). Not grounds to stop: an operator removes the wrong one.
+      LOG.log(
+          Level.WARNING,
+          "node {0}: a peer reports a newer incarnation {1} of this very node id",
+          self.nodeId,
+          in.incarnation);
     } else {
       // An earlier incarnation of this node: it is gone for good.
       tombstones.putIfAbsent(
