@@ -20,11 +20,8 @@ import dev.converge.sync.Replicator;
 import dev.converge.sync.Subscription;
 import dev.converge.sync.SyncMetrics;
 import dev.converge.sync.SyncOptions;
-import dev.converge.sync.internal.Message.DeltaAck;
-import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.Heartbeat;
 import dev.converge.sync.internal.Message.Hello;
-import dev.converge.sync.internal.Message.KeyBytes;
 import dev.converge.sync.internal.Message.Members;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -34,7 +31,6 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -55,15 +51,6 @@ import java.util.function.Supplier;
 public final class DefaultReplicator implements Replicator {
 
   private static final Logger LOG = System.getLogger(DefaultReplicator.class.getName());
-
-  /**
-   * Most buffered deltas joined into one frame for one peer: a burst of writes to a few keys joins
-   * into a few small deltas, so this bounds the work per tick, not the frame (see below).
-   */
-  private static final int MAX_DELTAS_PER_FRAME = 65_536;
-
-  /** Most distinct keys in one delta frame; with the frame size limit, bounds a frame's size. */
-  private static final int MAX_KEYS_PER_FRAME = 4_096;
 
   /** Most API calls held while the node starts; past it, calls fail at once. */
   static final int MAX_HELD_CALLS = 100_000;
@@ -87,13 +74,12 @@ public final class DefaultReplicator implements Replicator {
   private volatile int port;
   private final Transport.Factory transportFactory;
   private Transport transport;
-  private DeltaBuffer buffer;
+  private DeltaGossip gossip;
   private AntiEntropy antiEntropy;
   private QuorumCoordinator quorum;
   private volatile Membership membership;
   private volatile String removedReason;
   private final AtomicInteger localWritesInFlight = new AtomicInteger();
-  private int fanoutCursor;
   private volatile boolean started;
   private volatile boolean closed;
 
@@ -152,7 +138,18 @@ public final class DefaultReplicator implements Replicator {
             opened -> {
               store = opened;
               identity = opened.identity();
-              buffer = new DeltaBuffer(epoch, options.getDeltaBufferMaxEntries());
+              gossip =
+                  new DeltaGossip(
+                      new DeltaBuffer(epoch, options.getDeltaBufferMaxEntries()),
+                      options.getCodec(),
+                      options.getMaxFrameBytes(),
+                      options.getGossipFanout(),
+                      metrics,
+                      this::send,
+                      this::mergeRemote,
+                      () -> membership.counted(),
+                      this::canSend,
+                      this::startAntiEntropy);
               antiEntropy =
                   new AntiEntropy(
                       context,
@@ -247,7 +244,15 @@ public final class DefaultReplicator implements Replicator {
           Future<Void> left =
               membership == null || removedReason != null
                   ? Future.succeededFuture()
-                  : leave().recover(e -> Future.succeededFuture());
+                  : GracefulLeave.run(
+                      vertx,
+                      options.getNodeId(),
+                      options.getLeaveTimeoutMillis(),
+                      options.getGossipIntervalMillis(),
+                      membership,
+                      gossip,
+                      peer -> membership.isReachable(peer) && canSend(peer),
+                      localWritesInFlight::get);
           left.compose(
                   x -> {
                     timers.forEach(vertx::cancelTimer);
@@ -267,66 +272,6 @@ public final class DefaultReplicator implements Replicator {
               .onComplete(promise);
         });
     return promise.future();
-  }
-
-  /*
-   * A graceful leave (decision 0010): wait for local writes already accepted, announce LEAVING,
-   * hand every delta the peers have not acknowledged to every reachable member until they all
-   * acknowledge (bounded by leaveTimeoutMillis), then announce LEFT to everyone. Peers stop
-   * counting this node in quorums as soon as they hear LEFT.
-   */
-  private Future<Void> leave() {
-    long deadline = System.currentTimeMillis() + options.getLeaveTimeoutMillis();
-    long step = Math.max(5, Math.min(50, options.getGossipIntervalMillis() / 4));
-    Promise<Void> handedOff = Promise.promise();
-    membership.advanceSelf(MemberStatus.LEAVING);
-    membership.gossipToAll();
-    long started = System.currentTimeMillis();
-    vertx.setPeriodic(
-        0,
-        step,
-        timer -> {
-          boolean writesDone = localWritesInFlight.get() == 0;
-          List<String> reachable = new ArrayList<>();
-          for (String peer : membership.counted()) {
-            if (membership.isReachable(peer) && transport.isLinked(peer)) {
-              reachable.add(peer);
-            }
-          }
-          boolean allAcked = true;
-          for (String peer : reachable) {
-            if (buffer.unacked(peer) > 0) {
-              allAcked = false;
-              Deltas frame = nextFrame(peer, new java.util.HashMap<>());
-              if (frame != null && send(peer, frame)) {
-                metrics.deltasSent.add(frame.deltas().size());
-              }
-            }
-          }
-          boolean timedOut = System.currentTimeMillis() > deadline;
-          if ((writesDone && allAcked) || timedOut) {
-            vertx.cancelTimer(timer);
-            long orphaned = reachable.isEmpty() ? buffer.unackedByAll() : 0;
-            for (String peer : reachable) {
-              orphaned = Math.max(orphaned, buffer.unacked(peer));
-            }
-            LOG.log(
-                timedOut ? Level.WARNING : Level.INFO,
-                "node {0} left the cluster after {1} ms{2}",
-                options.getNodeId(),
-                System.currentTimeMillis() - started,
-                orphaned == 0
-                    ? ", every delta acknowledged by every reachable member"
-                    : "; leave timeout: "
-                        + orphaned
-                        + " deltas not acknowledged by some member (anti-entropy repairs those"
-                        + " acknowledged by another)");
-            membership.advanceSelf(MemberStatus.LEFT);
-            membership.gossipToAll();
-            handedOff.complete();
-          }
-        });
-    return handedOff.future();
   }
 
   @Override
@@ -483,7 +428,7 @@ public final class DefaultReplicator implements Replicator {
     if (mutation.delta().equals(key.type().empty())) {
       return; // a no-op (an increment by 0, removing an absent element)
     }
-    buffer.append(key.name(), new TypedState<>(key.type(), mutation.delta()));
+    gossip.append(key.name(), new TypedState<>(key.type(), mutation.delta()));
     TypedState<T> state = new TypedState<>(key.type(), mutation.state());
     antiEntropy.changed(key.name());
     listeners.changed(key.name(), state, true);
@@ -552,8 +497,8 @@ public final class DefaultReplicator implements Replicator {
 
   @Override
   public SyncMetrics metrics() {
-    DeltaBuffer b = buffer;
-    return metrics.snapshot(peer -> b == null ? 0 : b.unacked(peer));
+    DeltaGossip g = gossip;
+    return metrics.snapshot(peer -> g == null ? 0 : g.buffer().unacked(peer));
   }
 
   /* ================================================================ membership */
@@ -591,18 +536,18 @@ public final class DefaultReplicator implements Replicator {
   private final class MembershipEvents implements Membership.Events {
     @Override
     public void learnt(String nodeId, PeerAddress address) {
-      buffer.track(nodeId);
+      gossip.buffer().track(nodeId);
       transport.connect(address);
     }
 
     @Override
     public void newIncarnation(String nodeId) {
-      buffer.reset(nodeId); // it lost its state: resend nothing, repair by anti-entropy
+      gossip.buffer().reset(nodeId); // it lost its state: resend nothing, repair by anti-entropy
     }
 
     @Override
     public void gone(String nodeId, MemberStatus status) {
-      buffer.forget(nodeId);
+      gossip.buffer().forget(nodeId);
       transport.forget(nodeId);
     }
 
@@ -648,91 +593,26 @@ public final class DefaultReplicator implements Replicator {
 
   /** One delta-propagation round; run by a timer, or by a simulation. */
   void gossipTick() {
-    List<String> peers = membership.counted();
-    if (peers.isEmpty() || removedReason != null) {
-      return;
-    }
-    // Deltas to up to `fanout` peers that lack some, rotating.
-    int sent = 0;
-    Map<Long, Deltas> prepared = new java.util.HashMap<>();
-    for (int i = 0; i < peers.size() && sent < options.getGossipFanout(); i++) {
-      String peer = peers.get((fanoutCursor + i) % peers.size());
-      if (filter.isPartitioned(peer) || !transport.isLinked(peer)) {
-        continue;
-      }
-      Deltas frame = nextFrame(peer, prepared);
-      if (frame != null && send(peer, frame)) {
-        metrics.deltasSent.add(frame.deltas().size());
-        sent++;
-      }
-    }
-    fanoutCursor++;
-    for (String laggard : buffer.takeLaggards()) {
-      startAntiEntropy(laggard);
+    if (removedReason == null) {
+      gossip.tick();
     }
   }
 
-  /*
-   * The next delta frame for `peer`, shared by peers at the same acknowledgement (`prepared`). An
-   * interval whose encoding would not fit a frame is halved until it does.
-   */
-  private Deltas nextFrame(String peer, Map<Long, Deltas> prepared) {
-    int maxDeltas = MAX_DELTAS_PER_FRAME;
-    while (true) {
-      DeltaBuffer.Interval interval = buffer.next(peer, maxDeltas, MAX_KEYS_PER_FRAME);
-      if (interval == null) {
-        return null;
-      }
-      Deltas cached = prepared.get(interval.from());
-      if (cached != null && cached.to() == interval.to()) {
-        return cached;
-      }
-      Deltas frame = encode(interval);
-      long size = 64;
-      for (KeyBytes kb : frame.deltas()) {
-        size += kb.key().length() * 3L + kb.state().length + 8;
-      }
-      long count = interval.to() - interval.from() + 1;
-      if (size <= options.getMaxFrameBytes() - 1024 || count == 1) {
-        prepared.put(interval.from(), frame);
-        return frame;
-      }
-      maxDeltas = (int) Math.max(1, count / 2);
-    }
-  }
-
-  private Deltas encode(DeltaBuffer.Interval interval) {
-    List<KeyBytes> entries = new ArrayList<>(interval.deltas().size());
-    interval
-        .deltas()
-        .forEach((key, delta) -> entries.add(new KeyBytes(key, options.getCodec().encode(delta))));
-    return new Deltas(epoch, interval.from(), interval.to(), entries);
+  private boolean canSend(String peer) {
+    return !filter.isPartitioned(peer) && transport.isLinked(peer);
   }
 
   private void handle(String peer, Message message) {
-    if (message instanceof Deltas m) {
-      onDeltas(peer, m);
-    } else if (message instanceof DeltaAck m) {
-      buffer.ack(peer, m.epoch(), m.upTo());
-    } else if (message instanceof Heartbeat) {
+    if (gossip.handle(peer, message)) {
+      return;
+    }
+    if (message instanceof Heartbeat) {
       // liveness only: already recorded
     } else if (message instanceof Members m) {
       membership.merge(m);
     } else if (!antiEntropy.handle(peer, message) && !quorum.handle(peer, message)) {
       throw new ProtocolException("unexpected " + message.getClass().getSimpleName() + " frame");
     }
-  }
-
-  private void onDeltas(String peer, Deltas m) {
-    // Decode the whole frame first: a frame with one bad entry is rejected whole.
-    List<TypedState<?>> deltas = AntiEntropy.decodeAll(options.getCodec(), m.deltas());
-    List<Future<Boolean>> merges = new ArrayList<>(deltas.size());
-    for (int i = 0; i < deltas.size(); i++) {
-      metrics.deltasReceived.increment();
-      merges.add(mergeRemote(peer, m.deltas().get(i).key(), deltas.get(i)));
-    }
-    // Acknowledge once every delta of the interval is durable here (or failed for good).
-    Future.join(merges).onComplete(x -> send(peer, new DeltaAck(m.epoch(), m.to())));
   }
 
   /* Key names were validated while decoding the frame (AntiEntropy.decodeOne). */
@@ -765,7 +645,7 @@ public final class DefaultReplicator implements Replicator {
   void antiEntropyTick() {
     List<String> candidates = new ArrayList<>();
     for (String peer : membership.counted()) {
-      if (!filter.isPartitioned(peer) && transport.isLinked(peer)) {
+      if (canSend(peer)) {
         candidates.add(peer);
       }
     }
@@ -777,7 +657,7 @@ public final class DefaultReplicator implements Replicator {
   }
 
   private void startAntiEntropy(String peer) {
-    if (!closed && !filter.isPartitioned(peer) && transport.isLinked(peer)) {
+    if (!closed && canSend(peer)) {
       antiEntropy.startSession(peer);
     }
   }
