@@ -164,6 +164,67 @@ class MemberLifecycleTest {
   }
 
   @Test
+  void anInMemoryNodeRestartedTwentyTimesUnderItsNameIsOneMember() {
+    Key<PNCounter> likes = Key.pnCounter("likes");
+    List<Node> live = new ArrayList<>();
+    try {
+      Node first = new Node(options("a", null));
+      live.add(first);
+      live.add(new Node(options("b", first)));
+      live.add(new Node(options("c", first)));
+      awaitMembers(live);
+      long expected = 0;
+      java.util.Set<String> incarnations = new java.util.HashSet<>();
+      for (int round = 0; round < 20; round++) {
+        live.get(2).replicator.update(likes, PNCounter.incrementBy(1)).await();
+        expected++;
+        incarnations.add(live.get(2).replicator.identity().incarnation());
+        // An unclean stop (no leave): the process is gone, the next one is a new incarnation.
+        Node old = live.remove(2);
+        old.vertx.close().await();
+        live.add(new Node(options("c", first)));
+        awaitMembers(live);
+        for (Node n : live) {
+          n.replicator
+              .update(likes, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT))
+              .await();
+          expected++;
+        }
+      }
+      assertThat(incarnations).hasSize(20);
+      for (Node n : live) {
+        assertThat(n.replicator.members()).hasSize(2);
+      }
+      String current = live.get(2).replicator.identity().incarnation();
+      assertThat(live.get(0).replicator.members())
+          .filteredOn(m -> m.nodeId().equals("c"))
+          .extracting(ClusterMember::incarnation)
+          .containsExactly(current);
+      long total = expected;
+      ConvergenceProbe.until(
+          "every live node holds every increment",
+          () -> live.stream().allMatch(n -> n.replicator.get(likes).await().value() == total));
+    } finally {
+      live.forEach(Node::close);
+    }
+  }
+
+  @Test
+  void automaticRemovalDropsAMemberUnreachableForLongerThanConfigured() {
+    try (Node a = new Node(options("a", null).setAutoRemoveUnreachableAfterMillis(1_500));
+        Node b = new Node(options("b", a))) {
+      Node c = new Node(options("c", a));
+      awaitMembers(List.of(a, b, c));
+      c.replicator.faults().partition(java.util.Set.of("a", "b"));
+      c.vertx.close().await(); // crashed: never leaves
+      ConvergenceProbe.until(
+          "c is removed on both survivors",
+          () -> a.replicator.members().size() == 1 && b.replicator.members().size() == 1);
+      assertThat(b.replicator.members()).extracting(ClusterMember::nodeId).containsExactly("a");
+    }
+  }
+
+  @Test
   void removeMemberRefusesThisNodeAndUnknownIds() {
     try (Node a = new Node(options("a", null))) {
       assertThat(failure(a.replicator.removeMember("a")))

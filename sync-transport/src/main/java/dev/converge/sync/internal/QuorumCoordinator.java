@@ -159,12 +159,17 @@ final class QuorumCoordinator {
 
   private final Map<Long, Key<?>> readTargets = new HashMap<>();
 
-  /* A majority is at least minQuorumSize (Pekko's minCap), even above N: then it fails. */
   private int required(Consistency consistency, int members) {
+    return required(consistency, members, minQuorumSize);
+  }
+
+  /**
+   * Replicas a request needs among {@code members} (this node included): a majority is at least
+   * {@code floor} (Pekko's {@code minCap}), even above N, where it then fails.
+   */
+  static int required(Consistency consistency, int members, int floor) {
     int required = consistency.required(members);
-    return consistency.level() == Consistency.Level.MAJORITY
-        ? Math.max(required, minQuorumSize)
-        : required;
+    return consistency.level() == Consistency.Level.MAJORITY ? Math.max(required, floor) : required;
   }
 
   private ConsistencyException failure(
