@@ -82,6 +82,7 @@ public final class DefaultReplicator implements Replicator {
   private volatile int port;
   private final Transport.Factory transportFactory;
   private Transport transport;
+  private SeedDiscovery seeds;
   private DeltaBuffer buffer;
   private AntiEntropy antiEntropy;
   private QuorumCoordinator quorum;
@@ -191,9 +192,8 @@ public final class DefaultReplicator implements Replicator {
         .compose(
             bound -> {
               port = bound;
-              for (String seed : options.getSeeds()) {
-                transport.connect(PeerAddress.parse(seed));
-              }
+              seeds = new SeedDiscovery(vertx, options, bound);
+              seeds.dialNew(transport::connect);
               return loadDigests(null);
             })
         .onSuccess(
@@ -204,6 +204,12 @@ public final class DefaultReplicator implements Replicator {
               timers.add(
                   vertx.setPeriodic(
                       options.getAntiEntropyIntervalMillis(), t -> antiEntropyTick()));
+              if (options.getSeedDns() != null) {
+                timers.add(
+                    vertx.setPeriodic(
+                        options.getSeedDnsIntervalMillis(),
+                        t -> seeds.dialNew(transport::connect)));
+              }
               LOG.log(
                   Level.INFO,
                   "node {0} ({1}) listening on {2}:{3}",
@@ -240,6 +246,9 @@ public final class DefaultReplicator implements Replicator {
           }
           closed = true;
           timers.forEach(vertx::cancelTimer);
+          if (seeds != null) {
+            seeds.close();
+          }
           Future<Void> links = transport == null ? Future.succeededFuture() : transport.close();
           links
               .transform(
