@@ -20,6 +20,7 @@ import java.util.Objects;
  * @param adminToken if non-null, admin endpoints accept any client presenting {@code Authorization:
  *     Bearer <token>}; if null, they accept loopback clients only
  * @param security the gossip links' cluster secret and TLS settings
+ * @param dnsSeeds the DNS name (and servers) that list more seeds, looked up again every 10 s
  */
 public record DemoConfig(
     String nodeId,
@@ -30,7 +31,8 @@ public record DemoConfig(
     Path dataDir,
     String clusterName,
     String adminToken,
-    NodeSecurity security) {
+    NodeSecurity security,
+    DnsSeeds dnsSeeds) {
 
   /** Default bind address: {@code 127.0.0.1}. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -68,9 +70,34 @@ public record DemoConfig(
         NodeSecurity.NONE);
   }
 
+  /** A node without DNS discovery. */
+  public DemoConfig(
+      String nodeId,
+      String host,
+      int httpPort,
+      int gossipPort,
+      List<String> seeds,
+      Path dataDir,
+      String clusterName,
+      String adminToken,
+      NodeSecurity security) {
+    this(
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        DnsSeeds.NONE);
+  }
+
   public DemoConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(security, "security");
+    Objects.requireNonNull(dnsSeeds, "dnsSeeds");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(clusterName, "clusterName");
     if (!nodeId.matches(NAME)) {
@@ -120,27 +147,77 @@ public record DemoConfig(
 
   public DemoConfig withHost(String newHost) {
     return new DemoConfig(
-        nodeId, newHost, httpPort, gossipPort, seeds, dataDir, clusterName, adminToken, security);
+        nodeId,
+        newHost,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        dnsSeeds);
   }
 
   public DemoConfig withSeeds(List<String> newSeeds) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, newSeeds, dataDir, clusterName, adminToken, security);
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        newSeeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        dnsSeeds);
   }
 
   public DemoConfig withDataDir(Path newDataDir) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, seeds, newDataDir, clusterName, adminToken, security);
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        newDataDir,
+        clusterName,
+        adminToken,
+        security,
+        dnsSeeds);
   }
 
   public DemoConfig withAdminToken(String token) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, token, security);
+        nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, token, security, dnsSeeds);
   }
 
   public DemoConfig withSecurity(NodeSecurity newSecurity) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, adminToken, newSecurity);
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        newSecurity,
+        dnsSeeds);
+  }
+
+  public DemoConfig withDnsSeeds(DnsSeeds newDnsSeeds) {
+    return new DemoConfig(
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        newDnsSeeds);
   }
 
   /** Whether the node keeps its state in memory only. */
@@ -169,6 +246,8 @@ public record DemoConfig(
         + (adminToken == null ? "(none: loopback only)" : "(set)")
         + ", security="
         + security
+        + ", dnsSeeds="
+        + dnsSeeds
         + "]";
   }
 

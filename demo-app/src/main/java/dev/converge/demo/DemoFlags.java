@@ -1,5 +1,6 @@
 package dev.converge.demo;
 
+import dev.converge.sync.SyncOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -41,6 +42,9 @@ public final class DemoFlags {
           "--http-port",
           "--gossip-port",
           "--seeds",
+          "--seed-dns",
+          "--seed-dns-port",
+          "--dns-server",
           "--data-dir",
           "--cluster",
           "--admin-token",
@@ -75,6 +79,16 @@ public final class DemoFlags {
             + DemoConfig.DEFAULT_GOSSIP_PORT
             + ")",
         "  --seeds H:P,H:P        gossip addresses of nodes to join (may include this node)",
+        "  --seed-dns NAME        also join the addresses a DNS name lists, looked up again every"
+            + " 10 s:",
+        "                         NAME: its A/AAAA records, with --seed-dns-port;",
+        "                         srv:NAME: its SRV records (host and port of each)",
+        "                         e.g. srv:_gossip._tcp.converge.default.svc.cluster.local",
+        "  --seed-dns-port N      gossip port of the A/AAAA addresses of --seed-dns"
+            + " (default: --gossip-port)",
+        "  --dns-server IP:PORT[,IP:PORT]",
+        "                         DNS servers to ask for --seed-dns, in order"
+            + " (default: the system's)",
         "  --data-dir PATH        where the durable store lives (default data/<node-id>)",
         "  --in-memory            keep state in memory only (lost when the node stops)",
         "  --cluster NAME         cluster name; nodes join only their own cluster"
@@ -114,6 +128,9 @@ public final class DemoFlags {
     Path tlsKey = null;
     Path tlsCa = null;
     boolean tlsClientAuth = false;
+    String seedDns = null;
+    Integer seedDnsPort = null;
+    List<String> dnsServers = List.of();
     Set<String> seen = new HashSet<>();
 
     for (int i = 0; i < args.size(); i++) {
@@ -182,6 +199,34 @@ public final class DemoFlags {
           }
           seeds = parsed;
         }
+        case "--seed-dns" -> {
+          try {
+            seedDns = new SyncOptions().setSeedDns(value).getSeedDns();
+          } catch (IllegalArgumentException e) {
+            return new Invalid(
+                "--seed-dns must be a DNS name or srv:NAME"
+                    + " (e.g. srv:_gossip._tcp.converge.default.svc.cluster.local), got \""
+                    + value
+                    + "\"");
+          }
+        }
+        case "--seed-dns-port" -> {
+          seedDnsPort = port(value);
+          if (seedDnsPort == null || seedDnsPort == 0) {
+            return new Invalid("--seed-dns-port must be a number 1-65535, got \"" + value + "\"");
+          }
+        }
+        case "--dns-server" -> {
+          try {
+            dnsServers =
+                new SyncOptions().setDnsServers(List.of(value.split(",", -1))).getDnsServers();
+          } catch (IllegalArgumentException e) {
+            return new Invalid(
+                "--dns-server must be ip:port[,ip:port...] (addresses, not host names), got \""
+                    + value
+                    + "\"");
+          }
+        }
         case "--data-dir" -> {
           if (value.isBlank()) {
             return new Invalid("--data-dir needs a path");
@@ -225,12 +270,24 @@ public final class DemoFlags {
     if (inMemory && dataDir != null) {
       return new Invalid("--data-dir and --in-memory exclude each other");
     }
+    if (seedDns == null && (seedDnsPort != null || !dnsServers.isEmpty())) {
+      return new Invalid(
+          (seedDnsPort != null ? "--seed-dns-port" : "--dns-server") + " needs --seed-dns");
+    }
+    if (seedDnsPort != null && seedDns.startsWith(SyncOptions.SRV_PREFIX)) {
+      return new Invalid(
+          "--seed-dns-port applies to an A/AAAA name only: the SRV records of "
+              + seedDns
+              + " carry their own ports");
+    }
     try {
       Path dir = inMemory ? null : dataDir != null ? dataDir : DemoConfig.defaultDataDir(nodeId);
       NodeSecurity security = new NodeSecurity(secret, tlsCert, tlsKey, tlsCa, tlsClientAuth);
+      DnsSeeds dns =
+          new DnsSeeds(seedDns, seedDnsPort == null ? 0 : seedDnsPort, List.copyOf(dnsServers));
       return new Run(
           new DemoConfig(
-              nodeId, host, httpPort, gossipPort, seeds, dir, cluster, adminToken, security));
+              nodeId, host, httpPort, gossipPort, seeds, dir, cluster, adminToken, security, dns));
     } catch (IllegalArgumentException | IllegalStateException e) {
       return new Invalid(e.getMessage());
     }

@@ -107,18 +107,7 @@ public final class DemoNode implements AutoCloseable {
               .listen()
               .await();
       String url = "http://" + advertisedHost(config.host()) + ":" + server.actualPort();
-      SyncOptions options =
-          config
-              .security()
-              .applyTo(demoTimers())
-              .setNodeId(config.nodeId())
-              .setHost(config.host())
-              .setPort(config.gossipPort())
-              .setSeeds(config.seeds())
-              .setClusterName(config.clusterName())
-              .setDataDir(config.dataDir())
-              .setMetadata(Map.of("http", url));
-      replicator = Replicator.create(vertx, options);
+      replicator = Replicator.create(vertx, syncOptions(config, url));
       replicator.start().await();
       api.attach(replicator, url);
       LOG.log(
@@ -135,6 +124,21 @@ public final class DemoNode implements AutoCloseable {
       throw new IllegalStateException(
           "node " + config.nodeId() + " could not start: " + describe(e), e);
     }
+  }
+
+  /** The replicator's options of a node with {@code config} that serves HTTP at {@code url}. */
+  static SyncOptions syncOptions(DemoConfig config, String url) {
+    SyncOptions options = config.security().applyTo(demoTimers());
+    return config
+        .dnsSeeds()
+        .applyTo(options)
+        .setNodeId(config.nodeId())
+        .setHost(config.host())
+        .setPort(config.gossipPort())
+        .setSeeds(config.seeds())
+        .setClusterName(config.clusterName())
+        .setDataDir(config.dataDir())
+        .setMetadata(Map.of("http", url));
   }
 
   /** Runs the command line: {@code main} without {@code System.exit}, for tests. */

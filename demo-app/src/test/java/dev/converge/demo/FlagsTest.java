@@ -3,6 +3,7 @@ package dev.converge.demo;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.converge.sync.SyncOptions;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -12,7 +13,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -102,7 +105,8 @@ class FlagsTest {
           .contains("--node-id", "--host", "--http-port", "--gossip-port", "--seeds")
           .contains("--data-dir", "--in-memory", "--cluster", "--admin-token", "--help")
           .contains("--cluster-secret-file", "--tls-cert", "--tls-key", "--tls-ca")
-          .contains("--tls-client-auth");
+          .contains("--tls-client-auth")
+          .contains("--seed-dns NAME", "srv:NAME", "--seed-dns-port", "--dns-server");
       assertThat(launch.started()).isEmpty();
     }
   }
@@ -192,6 +196,120 @@ class FlagsTest {
     assertThat(launch("--node-id", "n1", "--cluster-secret-file", shortSecret.toString()).err())
         .contains("cluster secret must be 16-1024 characters, got 4")
         .doesNotContain("tiny");
+  }
+
+  @Test
+  void dnsDiscoveryFlags() {
+    DemoConfig plain =
+        started(
+            "--node-id", "n1",
+            "--seed-dns", "converge.default.svc.cluster.local",
+            "--seed-dns-port", "7002",
+            "--dns-server", "10.96.0.10:53");
+    assertThat(plain.dnsSeeds())
+        .isEqualTo(
+            new DnsSeeds("converge.default.svc.cluster.local", 7002, List.of("10.96.0.10:53")));
+    SyncOptions options = DemoNode.syncOptions(plain, "http://127.0.0.1:8080");
+    assertThat(options.getSeedDns()).isEqualTo("converge.default.svc.cluster.local");
+    assertThat(options.getSeedDnsPort()).isEqualTo(7002);
+    assertThat(options.getDnsServers()).containsExactly("10.96.0.10:53");
+    assertThat(options.getSeedDnsIntervalMillis())
+        .isEqualTo(SyncOptions.DEFAULT_SEED_DNS_INTERVAL_MILLIS);
+    options.validate();
+
+    DemoConfig srv =
+        started(
+            "--node-id=n2",
+            "--seed-dns=srv:_gossip._tcp.converge.default.svc.cluster.local",
+            "--dns-server=127.0.0.1:5353,[::1]:53",
+            "--seeds=10.0.0.3:7001");
+    assertThat(srv.dnsSeeds())
+        .isEqualTo(
+            new DnsSeeds(
+                "srv:_gossip._tcp.converge.default.svc.cluster.local",
+                0,
+                List.of("127.0.0.1:5353", "[::1]:53")));
+    assertThat(srv.seeds()).containsExactly("10.0.0.3:7001");
+    assertThat(started("--node-id", "n3", "--seed-dns", "svc.local").dnsSeeds())
+        .isEqualTo(new DnsSeeds("svc.local", 0, List.of()));
+    assertThat(started("--node-id", "n4").dnsSeeds()).isEqualTo(DnsSeeds.NONE);
+    assertThat(DemoNode.syncOptions(started("--node-id", "n4"), "http://h:1").getSeedDns())
+        .isNull();
+  }
+
+  @Test
+  void badDnsDiscoveryFlagsSayWhatIsWrong() {
+    Map<List<String>, String> bad = new LinkedHashMap<>();
+    bad.put(List.of("--seed-dns", "my svc.local"), "--seed-dns must be a DNS name or srv:NAME");
+    bad.put(List.of("--seed-dns", "svc.local:7001"), "--seed-dns must be a DNS name or srv:NAME");
+    bad.put(List.of("--seed-dns", "srv:"), "--seed-dns must be a DNS name or srv:NAME");
+    bad.put(List.of("--seed-dns", "a..b"), "--seed-dns must be a DNS name or srv:NAME");
+    bad.put(List.of("--seed-dns", "svc.local", "--seed-dns-port", "0"), "must be a number 1-65535");
+    bad.put(
+        List.of("--seed-dns", "svc.local", "--seed-dns-port", "70000"), "must be a number 1-65535");
+    bad.put(
+        List.of("--seed-dns", "svc.local", "--seed-dns-port", "gossip"),
+        "must be a number 1-65535");
+    bad.put(List.of("--seed-dns", "svc.local", "--dns-server", "kube-dns:53"), "not host names");
+    bad.put(List.of("--seed-dns", "svc.local", "--dns-server", "10.96.0.10"), "ip:port");
+    bad.put(List.of("--seed-dns", "svc.local", "--dns-server", "10.96.0.10:53,"), "ip:port");
+    bad.put(List.of("--seed-dns-port", "7001"), "--seed-dns-port needs --seed-dns");
+    bad.put(List.of("--dns-server", "127.0.0.1:53"), "--dns-server needs --seed-dns");
+    bad.put(
+        List.of("--seed-dns", "srv:_gossip._tcp.svc.local", "--seed-dns-port", "7001"),
+        "--seed-dns-port applies to an A/AAAA name only");
+    bad.put(List.of("--seed-dns", "a.local", "--seed-dns", "b.local"), "--seed-dns given twice");
+    bad.put(List.of("--seed-dns"), "--seed-dns needs a value");
+    bad.forEach(
+        (flags, message) -> {
+          List<String> args = new ArrayList<>(List.of("--node-id", "n1"));
+          args.addAll(flags);
+          Launch launch = launch(args.toArray(String[]::new));
+          assertThat(launch.exitCode()).as("exit code of %s", args).isEqualTo(2);
+          assertThat(launch.err())
+              .as("stderr of %s", args)
+              .startsWith("error: ")
+              .contains(message)
+              .contains("Usage:");
+          assertThat(launch.started()).as("started by %s", args).isEmpty();
+        });
+  }
+
+  /** The container arguments of docs/deploy-kubernetes.md, as Kubernetes expands them. */
+  @Test
+  void theKubernetesGuidesArgumentsAreValid(@TempDir Path dir) throws IOException {
+    Path secret = Files.writeString(dir.resolve("secret"), "0123456789abcdef0123456789abcdef");
+    List<String> guide = Files.readAllLines(Path.of("..", "docs", "deploy-kubernetes.md"));
+    List<List<String>> argLists = new ArrayList<>();
+    for (String line : guide) {
+      String trimmed = line.strip();
+      if (trimmed.equals("args:")) {
+        argLists.add(new ArrayList<>());
+      } else if (trimmed.startsWith("- --") && !argLists.isEmpty()) {
+        argLists
+            .get(argLists.size() - 1)
+            .add(
+                trimmed
+                    .substring(2)
+                    .replace("$(POD_NAME)", "converge-6c9f7d8b5-x2x7z")
+                    .replace("$(POD_NAMESPACE)", "default")
+                    .replace("/etc/converge/secret", secret.toString())
+                    .replace("=/data", "=" + dir.resolve("data")));
+      }
+    }
+    assertThat(argLists).as("a StatefulSet and a Deployment").hasSize(2);
+    List<String> seedDns = new ArrayList<>();
+    for (List<String> args : argLists) {
+      DemoConfig config = started(args.toArray(String[]::new));
+      assertThat(config.nodeId()).isEqualTo("converge-6c9f7d8b5-x2x7z");
+      assertThat(config.host()).isEqualTo("0.0.0.0");
+      assertThat(config.security().clusterSecret()).isNotNull();
+      seedDns.add(config.dnsSeeds().name());
+    }
+    assertThat(seedDns)
+        .containsExactly(
+            "srv:_gossip._tcp.converge.default.svc.cluster.local",
+            "converge.default.svc.cluster.local");
   }
 
   @Test

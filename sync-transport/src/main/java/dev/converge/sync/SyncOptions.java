@@ -3,6 +3,7 @@ package dev.converge.sync;
 import dev.converge.crdt.codec.CrdtCodec;
 import dev.converge.store.Durability;
 import dev.converge.store.StoreOptions;
+import io.netty.util.NetUtil;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -72,6 +73,18 @@ public final class SyncOptions {
   /** Default floor of a majority ({@link #setMinQuorumSize}): 1, no floor beyond ⌊N/2⌋+1. */
   public static final int DEFAULT_MIN_QUORUM_SIZE = 1;
 
+  /** Default seed DNS port: 0, which means this node's own gossip port. */
+  public static final int DEFAULT_SEED_DNS_PORT = 0;
+
+  /** Default period between two resolutions of the seed DNS name: 10,000 ms. */
+  public static final long DEFAULT_SEED_DNS_INTERVAL_MILLIS = 10_000;
+
+  /** Shortest period between two resolutions of the seed DNS name accepted: 100 ms. */
+  public static final long MIN_SEED_DNS_INTERVAL_MILLIS = 100;
+
+  /** Prefix of a {@link #setSeedDns(String) seed DNS name} that is looked up as SRV records. */
+  public static final String SRV_PREFIX = "srv:";
+
   /** Shortest cluster secret accepted: 16 characters. */
   public static final int MIN_CLUSTER_SECRET_LENGTH = 16;
 
@@ -86,6 +99,10 @@ public final class SyncOptions {
   private String advertisedHost;
   private int port = DEFAULT_PORT;
   private List<String> seeds = new ArrayList<>();
+  private String seedDns;
+  private int seedDnsPort = DEFAULT_SEED_DNS_PORT;
+  private long seedDnsIntervalMillis = DEFAULT_SEED_DNS_INTERVAL_MILLIS;
+  private List<String> dnsServers = new ArrayList<>();
   private String clusterName = DEFAULT_CLUSTER_NAME;
   private Path dataDir;
   private Durability durability = StoreOptions.DEFAULT_DURABILITY;
@@ -136,6 +153,14 @@ public final class SyncOptions {
       parsed.add(String.valueOf(seed));
     }
     setSeeds(parsed);
+    setSeedDns(json.getString("seedDns"));
+    setSeedDnsPort(json.getInteger("seedDnsPort", seedDnsPort));
+    setSeedDnsIntervalMillis(json.getLong("seedDnsIntervalMillis", seedDnsIntervalMillis));
+    List<String> servers = new ArrayList<>();
+    for (Object server : json.getJsonArray("dnsServers", new JsonArray())) {
+      servers.add(String.valueOf(server));
+    }
+    setDnsServers(servers);
     setClusterName(json.getString("clusterName", clusterName));
     String dir = json.getString("dataDir");
     setDataDir(dir == null ? null : Path.of(dir));
@@ -199,6 +224,10 @@ public final class SyncOptions {
       json.put("nodeId", nodeId);
     }
     json.put("host", host).put("port", port).put("seeds", new JsonArray(new ArrayList<>(seeds)));
+    putIfSet(json, "seedDns", seedDns);
+    json.put("seedDnsPort", seedDnsPort)
+        .put("seedDnsIntervalMillis", seedDnsIntervalMillis)
+        .put("dnsServers", new JsonArray(new ArrayList<>(dnsServers)));
     json.put("clusterName", clusterName);
     putIfSet(json, "advertisedHost", advertisedHost);
     putIfSet(json, "dataDir", dataDir);
@@ -320,6 +349,134 @@ public final class SyncOptions {
     }
     this.seeds = checked;
     return this;
+  }
+
+  public String getSeedDns() {
+    return seedDns;
+  }
+
+  /**
+   * A DNS name whose records list seeds, looked up at start and again every {@link
+   * #setSeedDnsIntervalMillis(long) interval}; null (the default) for none. Two forms:
+   *
+   * <ul>
+   *   <li>{@code srv:_converge._tcp.my-svc.ns.svc.cluster.local}: SRV records; each gives a target
+   *       host and a port, and the target is then looked up as A and AAAA records;
+   *   <li>{@code my-svc.ns.svc.cluster.local}: A and AAAA records, each address with {@link
+   *       #setSeedDnsPort(int) the seed DNS port}.
+   * </ul>
+   *
+   * <p>The addresses found are dialled as {@link #setSeeds(List) seeds} are, in addition to them.
+   * The name is queried as written (no search domains): give it fully qualified. A failed lookup
+   * leaves the static seeds, logs a warning and is retried at the next interval; it never stops the
+   * node.
+   */
+  public SyncOptions setSeedDns(String seedDns) {
+    if (seedDns != null) {
+      String name =
+          seedDns.startsWith(SRV_PREFIX) ? seedDns.substring(SRV_PREFIX.length()) : seedDns;
+      if (!isDnsName(name)) {
+        throw new IllegalArgumentException(
+            "seedDns must be a DNS name (letters, digits, '-', '_', dot-separated labels of 1-63"
+                + " characters, at most 253 in all), optionally prefixed with \""
+                + SRV_PREFIX
+                + "\" for SRV records; got \""
+                + seedDns
+                + "\"");
+      }
+    }
+    this.seedDns = seedDns;
+    return this;
+  }
+
+  private static boolean isDnsName(String name) {
+    String bare = name.endsWith(".") ? name.substring(0, name.length() - 1) : name;
+    if (bare.isEmpty() || bare.length() > 253) {
+      return false;
+    }
+    for (String label : bare.split("\\.", -1)) {
+      if (!label.matches("[A-Za-z0-9_-]{1,63}")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  public int getSeedDnsPort() {
+    return seedDnsPort;
+  }
+
+  /**
+   * The gossip port of the addresses an A/AAAA {@link #setSeedDns(String) seed DNS name} gives: 0
+   * (the default) for this node's own gossip port, which suits nodes that all listen on the same
+   * port. Not used with an {@code srv:} name, whose records carry their ports.
+   */
+  public SyncOptions setSeedDnsPort(int seedDnsPort) {
+    if (seedDnsPort < 0 || seedDnsPort > 65_535) {
+      throw new IllegalArgumentException(
+          "seedDnsPort must be 0-65535 (0: this node's port), got " + seedDnsPort);
+    }
+    this.seedDnsPort = seedDnsPort;
+    return this;
+  }
+
+  public long getSeedDnsIntervalMillis() {
+    return seedDnsIntervalMillis;
+  }
+
+  /**
+   * How often the {@link #setSeedDns(String) seed DNS name} is looked up again (default {@value
+   * #DEFAULT_SEED_DNS_INTERVAL_MILLIS} ms, at least {@value #MIN_SEED_DNS_INTERVAL_MILLIS}).
+   * Addresses not dialled before are dialled; a lookup that is due while the previous one still
+   * runs is skipped.
+   */
+  public SyncOptions setSeedDnsIntervalMillis(long millis) {
+    if (millis < MIN_SEED_DNS_INTERVAL_MILLIS) {
+      throw new IllegalArgumentException(
+          "seedDnsIntervalMillis must be >= " + MIN_SEED_DNS_INTERVAL_MILLIS + ", got " + millis);
+    }
+    this.seedDnsIntervalMillis = millis;
+    return this;
+  }
+
+  public List<String> getDnsServers() {
+    return List.copyOf(dnsServers);
+  }
+
+  /**
+   * The DNS servers asked for the {@link #setSeedDns(String) seed DNS name}, as {@code ip:port} (an
+   * IPv6 address as {@code [::1]:53} or {@code ::1:53}); empty (the default) for the first name
+   * server of the system's configuration ({@code /etc/resolv.conf}). A server that does not answer,
+   * or answers with an error other than "no such name", is followed by the next. Addresses, not
+   * host names: looking up the DNS server itself would need a DNS server.
+   */
+  public SyncOptions setDnsServers(List<String> dnsServers) {
+    List<String> checked = new ArrayList<>();
+    for (String server : Objects.requireNonNull(dnsServers, "dnsServers")) {
+      String problem = "a DNS server must be ip:port (an IP address, not a host name), got \"";
+      PeerAddress address;
+      try {
+        address = PeerAddress.parse(server);
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(problem + server + "\"", e);
+      }
+      if (!isIpLiteral(unbracketed(address.host()))) {
+        throw new IllegalArgumentException(problem + server + "\"");
+      }
+      checked.add(server);
+    }
+    this.dnsServers = checked;
+    return this;
+  }
+
+  /** {@code host} without the brackets of an IPv6 literal such as {@code [::1]}. */
+  private static String unbracketed(String host) {
+    return host.startsWith("[") && host.endsWith("]") ? host.substring(1, host.length() - 1) : host;
+  }
+
+  /** Whether {@code host} is an IPv4 or IPv6 literal; never looks anything up. */
+  private static boolean isIpLiteral(String host) {
+    return NetUtil.isValidIpV4Address(host) || NetUtil.isValidIpV6Address(host);
   }
 
   public String getClusterName() {
@@ -674,6 +831,18 @@ public final class SyncOptions {
     }
     if (tlsClientAuth && !cert) {
       throw new IllegalStateException("tlsClientAuth requires TLS (set tlsCertPath)");
+    }
+    if (seedDns == null && !dnsServers.isEmpty()) {
+      throw new IllegalStateException("dnsServers are set but seedDns is not: set both or neither");
+    }
+    if (seedDns == null && seedDnsPort != DEFAULT_SEED_DNS_PORT) {
+      throw new IllegalStateException("seedDnsPort is set but seedDns is not");
+    }
+    if (seedDns != null && seedDns.startsWith(SRV_PREFIX) && seedDnsPort != DEFAULT_SEED_DNS_PORT) {
+      throw new IllegalStateException(
+          "seedDnsPort applies to an A/AAAA name only: the SRV records of \""
+              + seedDns
+              + "\" carry their own ports");
     }
   }
 

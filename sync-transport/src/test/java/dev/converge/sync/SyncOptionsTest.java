@@ -30,6 +30,10 @@ class SyncOptionsTest {
         .setAdvertisedHost("gossip.example.org")
         .setPort(7123)
         .setSeeds(List.of("10.1.2.4:7001", "seed.example.org:7002"))
+        .setSeedDns("converge.prod.svc.cluster.local")
+        .setSeedDnsPort(7002)
+        .setSeedDnsIntervalMillis(2_500)
+        .setDnsServers(List.of("10.96.0.10:53", "[fd00::a]:5353"))
         .setClusterName("prod-eu.1")
         .setDataDir(Path.of("data", "n7"))
         .setDurability(Durability.EVERY_WRITE)
@@ -194,6 +198,27 @@ class SyncOptionsTest {
     rejects("seed with a text port", o -> o.setSeeds(List.of("host:http")));
     rejects("seed without host", o -> o.setSeeds(List.of(":7001")));
     rejects("a bad seed among good ones", o -> o.setSeeds(List.of("a:1", "b:99999")));
+    rejects("seed DNS name with a port", o -> o.setSeedDns("svc.example.org:7001"));
+    rejects("seed DNS name with a space", o -> o.setSeedDns("my svc.example.org"));
+    rejects("empty seed DNS name", o -> o.setSeedDns(""));
+    rejects("srv: without a name", o -> o.setSeedDns("srv:"));
+    rejects("seed DNS name with an empty label", o -> o.setSeedDns("a..example.org"));
+    rejects("seed DNS name starting with a dot", o -> o.setSeedDns(".example.org"));
+    rejects("seed DNS label of 64 characters", o -> o.setSeedDns("l".repeat(64) + ".org"));
+    rejects("seed DNS name of 254 characters", o -> o.setSeedDns(longName(254)));
+    rejects("seed DNS name with a scheme", o -> o.setSeedDns("dns://svc.example.org"));
+    rejects("seed DNS port -1", o -> o.setSeedDnsPort(-1));
+    rejects("seed DNS port 65536", o -> o.setSeedDnsPort(65_536));
+    rejects("seed DNS interval 99 ms", o -> o.setSeedDnsIntervalMillis(99));
+    rejects("seed DNS interval 0", o -> o.setSeedDnsIntervalMillis(0));
+    rejects("null DNS servers", o -> o.setDnsServers(null));
+    rejects("DNS server without a port", o -> o.setDnsServers(List.of("10.96.0.10")));
+    rejects("DNS server with port 0", o -> o.setDnsServers(List.of("10.96.0.10:0")));
+    rejects("DNS server by host name", o -> o.setDnsServers(List.of("kube-dns.local:53")));
+    rejects("DNS server with a bad IPv4", o -> o.setDnsServers(List.of("10.96.0.300:53")));
+    rejects(
+        "a bad DNS server among good ones",
+        o -> o.setDnsServers(List.of("127.0.0.1:53", "resolver:53")));
     rejects("null cluster name", o -> o.setClusterName(null));
     rejects("cluster name with a space", o -> o.setClusterName("my cluster"));
     rejects("null durability", o -> o.setDurability(null));
@@ -225,6 +250,85 @@ class SyncOptionsTest {
       rejects("min quorum size " + bad, o -> o.setMinQuorumSize((int) bad));
     }
     rejects("auto removal -1", o -> o.setAutoRemoveUnreachableAfterMillis(-1));
+  }
+
+  /** A valid DNS name of exactly {@code length} characters: labels of 63 and shorter. */
+  private static String longName(int length) {
+    StringBuilder name = new StringBuilder();
+    while (name.length() < length) {
+      if (name.length() > 0) {
+        name.append('.');
+      }
+      int label = Math.min(63, length - name.length());
+      name.append("x".repeat(Math.max(1, label)));
+    }
+    return name.toString();
+  }
+
+  @Test
+  void dnsOptionsExplainWhatIsWrong() {
+    assertThatThrownBy(() -> new SyncOptions().setSeedDns("svc.example.org:7001"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("seedDns must be a DNS name")
+        .hasMessageContaining("\"srv:\"")
+        .hasMessageContaining("svc.example.org:7001");
+    assertThatThrownBy(() -> new SyncOptions().setSeedDnsPort(70_000))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("seedDnsPort must be 0-65535 (0: this node's port), got 70000");
+    assertThatThrownBy(() -> new SyncOptions().setSeedDnsIntervalMillis(50))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("seedDnsIntervalMillis must be >= 100, got 50");
+    assertThatThrownBy(() -> new SyncOptions().setDnsServers(List.of("kube-dns:53")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "a DNS server must be ip:port (an IP address, not a host name), got \"kube-dns:53\"");
+    assertThatThrownBy(() -> new SyncOptions(new JsonObject().put("seedDnsIntervalMillis", 1)))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("seedDnsIntervalMillis");
+  }
+
+  @Test
+  void dnsOptionsAcceptTheBoundariesAndBothForms() {
+    SyncOptions o =
+        new SyncOptions()
+            .setNodeId("n")
+            .setSeedDns("srv:_gossip._tcp.converge.default.svc.cluster.local.")
+            .setSeedDnsIntervalMillis(SyncOptions.MIN_SEED_DNS_INTERVAL_MILLIS)
+            .setDnsServers(List.of("127.0.0.1:53", "[::1]:53", "::1:5353"));
+    o.validate();
+    assertThat(o.getSeedDns()).isEqualTo("srv:_gossip._tcp.converge.default.svc.cluster.local.");
+    o.setSeedDns(longName(253)).setSeedDnsPort(65_535).validate();
+    o.setSeedDns("l".repeat(63) + ".svc").setSeedDnsPort(0).validate();
+    o.setSeedDns(null).setDnsServers(List.of()).validate();
+    SyncOptions defaults = new SyncOptions();
+    assertThat(defaults.getSeedDns()).isNull();
+    assertThat(defaults.getSeedDnsPort()).isEqualTo(SyncOptions.DEFAULT_SEED_DNS_PORT).isZero();
+    assertThat(defaults.getSeedDnsIntervalMillis()).isEqualTo(10_000);
+    assertThat(defaults.getDnsServers()).isEmpty();
+    assertThat(defaults.toJson().containsKey("seedDns")).isFalse();
+  }
+
+  @Test
+  void validateRejectsDnsOptionsThatWouldNeverBeUsed() {
+    assertThatThrownBy(
+            () ->
+                new SyncOptions().setNodeId("n").setDnsServers(List.of("127.0.0.1:53")).validate())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("dnsServers are set but seedDns is not: set both or neither");
+    assertThatThrownBy(() -> new SyncOptions().setNodeId("n").setSeedDnsPort(7001).validate())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessage("seedDnsPort is set but seedDns is not");
+    assertThatThrownBy(
+            () ->
+                new SyncOptions()
+                    .setNodeId("n")
+                    .setSeedDns("srv:_gossip._tcp.svc.example.org")
+                    .setSeedDnsPort(7001)
+                    .validate())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("seedDnsPort applies to an A/AAAA name only")
+        .hasMessageContaining("carry their own ports");
+    new SyncOptions().setNodeId("n").setSeedDns("svc.example.org").setSeedDnsPort(7001).validate();
   }
 
   @Test

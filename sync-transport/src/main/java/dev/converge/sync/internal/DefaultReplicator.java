@@ -75,6 +75,7 @@ public final class DefaultReplicator implements Replicator {
   private final Transport.Factory transportFactory;
   private Transport transport;
   private DeltaGossip gossip;
+  private SeedDiscovery seeds;
   private AntiEntropy antiEntropy;
   private QuorumCoordinator quorum;
   private volatile Membership membership;
@@ -188,9 +189,8 @@ public final class DefaultReplicator implements Replicator {
                       new MembershipEvents(),
                       random,
                       System::currentTimeMillis);
-              for (String seed : options.getSeeds()) {
-                transport.connect(PeerAddress.parse(seed));
-              }
+              seeds = new SeedDiscovery(vertx, options, bound);
+              seeds.dialNew(transport::connect);
               return loadDigests(null);
             })
         .onSuccess(
@@ -201,6 +201,12 @@ public final class DefaultReplicator implements Replicator {
               timers.add(
                   vertx.setPeriodic(
                       options.getAntiEntropyIntervalMillis(), t -> antiEntropyTick()));
+              if (options.getSeedDns() != null) {
+                timers.add(
+                    vertx.setPeriodic(
+                        options.getSeedDnsIntervalMillis(),
+                        t -> seeds.dialNew(transport::connect)));
+              }
               LOG.log(
                   Level.INFO,
                   "node {0} ({1}) listening on {2}:{3}",
@@ -256,6 +262,9 @@ public final class DefaultReplicator implements Replicator {
           left.compose(
                   x -> {
                     timers.forEach(vertx::cancelTimer);
+                    if (seeds != null) {
+                      seeds.close();
+                    }
                     return transport == null ? Future.succeededFuture() : transport.close();
                   })
               .transform(
