@@ -77,6 +77,16 @@ public class ORSetBenchmark {
     return set.add(REPLICA, "fresh-" + (next++ & 1023));
   }
 
+  /**
+   * What a store's local write does since issue 13: the mutation, then the current state joined
+   * with its delta (never the state the mutator returned). Compare with {@link #addWithDelta}.
+   */
+  @Benchmark
+  public ORSet<String> addThenJoinDelta() {
+    Mutation<ORSet<String>> m = set.add(REPLICA, "fresh-" + (next++ & 1023));
+    return set.merge(m.delta());
+  }
+
   @Benchmark
   public ORSet<String> remove() {
     return set.remove(present).state();

@@ -176,7 +176,12 @@ class MemberLifecycleTest {
       long expected = 0;
       java.util.Set<String> incarnations = new java.util.HashSet<>();
       for (int round = 0; round < 20; round++) {
-        live.get(2).replicator.update(likes, PNCounter.incrementBy(1)).await();
+        // Stored by every node before the crash: an in-memory node's purely local writes die with
+        // it.
+        live.get(2)
+            .replicator
+            .update(likes, PNCounter.incrementBy(1), Consistency.all(TIMEOUT))
+            .await();
         expected++;
         incarnations.add(live.get(2).replicator.identity().incarnation());
         // An unclean stop (no leave): the process is gone, the next one is a new incarnation.
@@ -221,6 +226,57 @@ class MemberLifecycleTest {
           "c is removed on both survivors",
           () -> a.replicator.members().size() == 1 && b.replicator.members().size() == 1);
       assertThat(b.replicator.members()).extracting(ClusterMember::nodeId).containsExactly("a");
+    }
+  }
+
+  @Test
+  void aDurableNodeThatLeftRejoinsOnItsDataAsTheSameIncarnation(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+    Key<PNCounter> likes = Key.pnCounter("likes");
+    try (Node a = new Node(options("a", null));
+        Node b = new Node(options("b", a))) {
+      Node durable = new Node(options("d", a).setDataDir(dir));
+      String incarnation = durable.replicator.identity().incarnation();
+      awaitMembers(List.of(a, b, durable));
+      durable.replicator.update(likes, PNCounter.incrementBy(3)).await();
+      durable.close(); // leaves
+      ConvergenceProbe.until(
+          "d is no longer counted",
+          () -> a.replicator.members().size() == 1 && b.replicator.members().size() == 1);
+      a.replicator.update(likes, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT)).await();
+      try (Node back = new Node(options("d", a).setDataDir(dir))) {
+        assertThat(back.replicator.identity().incarnation()).isEqualTo(incarnation);
+        awaitMembers(List.of(a, b, back));
+        assertThat(a.replicator.members())
+            .filteredOn(m -> m.nodeId().equals("d"))
+            .extracting(ClusterMember::status)
+            .doesNotContain(MemberStatus.LEFT, MemberStatus.REMOVED);
+        ConvergenceProbe.until(
+            "d holds every increment again", () -> back.replicator.get(likes).await().value() == 4);
+      }
+    }
+  }
+
+  @Test
+  void aRemovedNodeRestartedAsANewIncarnationRejoins() {
+    try (Node a = new Node(options("a", null));
+        Node b = new Node(options("b", a))) {
+      Node gone = new Node(options("x", a).setLeaveTimeoutMillis(300));
+      awaitMembers(List.of(a, b, gone));
+      gone.replicator.faults().partition(java.util.Set.of("a", "b"));
+      a.replicator.removeMember("x").await();
+      ConvergenceProbe.until(
+          "x is removed on both",
+          () -> a.replicator.members().size() == 1 && b.replicator.members().size() == 1);
+      gone.close();
+      try (Node again = new Node(options("x", a))) { // in memory: a new incarnation
+        awaitMembers(List.of(a, b, again));
+        assertThat(again.replicator.status()).isNotEqualTo(MemberStatus.REMOVED);
+        again
+            .replicator
+            .update(Key.pnCounter("k"), PNCounter.incrementBy(1), Consistency.all(TIMEOUT))
+            .await();
+      }
     }
   }
 
