@@ -4,6 +4,7 @@ import dev.converge.crdt.causal.VersionVector;
 import dev.converge.crdt.codec.StateReader;
 import dev.converge.crdt.codec.StateWriter;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * A grow-only counter (Shapiro et al., INRIA RR-7506 §3.1.1): each replica counts its own
@@ -12,8 +13,14 @@ import java.util.Objects;
  *
  * <p>The delta of an increment is the single entry of the incrementing replica. Immutable;
  * thread-safe. Size and cost of every operation are O(replicas that ever incremented).
+ *
+ * <p>Pruning ({@link ReplicaPruning}): {@link #prune prune(R, O)} adds {@code R}'s count to {@code
+ * O}'s and drops {@code R}'s entry; {@link #pruningCleanup pruningCleanup(R)} drops {@code R}'s
+ * entry. On the owner's own state, which holds the largest count of {@code O} anywhere, the pruned
+ * entry of {@code O} is above every copy of it elsewhere, so a cleaned replica joining the pruned
+ * state takes it, and nothing is counted twice (as Pekko's {@code GCounter}).
  */
-public final class GCounter implements Crdt<GCounter> {
+public final class GCounter implements Crdt<GCounter>, ReplicaPruning<GCounter> {
 
   /** The type descriptor; tag {@code gcounter}. */
   public static final CrdtType<GCounter> TYPE = new Type();
@@ -77,6 +84,41 @@ public final class GCounter implements Crdt<GCounter> {
       throw new IllegalArgumentException("a G-Counter only grows; amount " + amount);
     }
     return (counter, ctx) -> counter.increment(ctx.replica(), amount);
+  }
+
+  /** The replicas with a non-zero count, ascending. O(1). */
+  @Override
+  public Set<ReplicaId> replicas() {
+    return counts.replicas();
+  }
+
+  @Override
+  public boolean mentions(ReplicaId replica) {
+    return counts.get(replica) > 0;
+  }
+
+  /**
+   * Moves {@code removed}'s count to {@code owner}: the value is unchanged. O(replicas).
+   *
+   * @throws IllegalArgumentException if {@code removed} equals {@code owner}
+   * @throws ArithmeticException if {@code owner}'s count would overflow a long
+   */
+  @Override
+  public GCounter prune(ReplicaId removed, ReplicaId owner) {
+    PruneArguments.check(removed, owner);
+    long moved = counts.get(removed);
+    if (moved == 0) {
+      return this;
+    }
+    long folded = Math.addExact(counts.get(owner), moved);
+    return new GCounter(counts.without(removed).with(owner, folded));
+  }
+
+  /** Drops {@code removed}'s count. O(replicas). */
+  @Override
+  public GCounter pruningCleanup(ReplicaId removed) {
+    VersionVector cleaned = counts.without(Objects.requireNonNull(removed, "removed"));
+    return cleaned == counts ? this : of(cleaned);
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.converge.crdt.codec.StateWriter;
 import dev.converge.crdt.codec.ValueCodec;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A last-writer-wins register (Shapiro et al., INRIA RR-7506 §3.2.1) stamped with hybrid logical
@@ -19,9 +20,44 @@ import java.util.Optional;
  *
  * <p>Immutable; thread-safe. The empty register has no value and timestamp 0.
  *
+ * <p><b>Pruning</b> ({@link ReplicaPruning}). The only replica id a register holds is the writer of
+ * the winning write. {@link #prune prune(R, O)} re-stamps a write of {@code R} as {@code O}'s, one
+ * tick later: {@code (ts, R, v)} becomes {@code (ts + 1, O, v)}. {@link #pruningCleanup
+ * pruningCleanup(R)} turns a register whose winning write is {@code R}'s into the empty register.
+ * See the implementation notes for why neither keeps {@code ts} with another writer.
+ *
  * @param <V> the value type; values must be immutable with value equality
  */
-public final class LWWRegister<V> implements Crdt<LWWRegister<V>> {
+public final class LWWRegister<V> implements Crdt<LWWRegister<V>>, ReplicaPruning<LWWRegister<V>> {
+
+  /*
+   * Implementation notes: pruning
+   *
+   * prune(R, O) on O's own state whose winner is (ts, R, v). Renaming in place, (ts, O, v), is
+   * what a reader of Pekko might expect, but it can forge a stamp: O may itself have written
+   * (ts, O, w) in the same millisecond (HLC stamps of two nodes collide easily at logical 0) and
+   * lost to R on the id tie-break; stale copies of (ts, O, w) then meet (ts, O, v) - two different
+   * values under one stamp, which merge can only settle by an arbitrary rule. (ts + 1, O) cannot
+   * collide: every write of O to this register is in O's own state, below the winner (ts, R), so O
+   * never issued a stamp above ts here. It is above every write O has seen, so the value O shows
+   * is unchanged, and O's next assignment stamps above it (assign() reads the current timestamp).
+   *
+   * pruningCleanup(R) on another replica whose winner is (ts', R, v'): it must not mention R, and
+   * it must not compete with the owner's pruned write. A placeholder writer keeping ts' would
+   * compete: against a write (ts', W) with W > R that the owner kept, the placeholder could sort
+   * above W and bring back a value the owner had overwritten. The empty register cannot win
+   * anything; the protocol merges the owner's pruned state right after, and that state holds a
+   * write at least as late as every write of R (the owner has them all), so what the cleanup
+   * forgot comes back as the owner's re-stamped write, or lost to a later one. (Pekko's
+   * LWWRegister does not implement RemovedNodePruning at all: its writer addresses are never
+   * pruned.)
+   *
+   * What pruning changes: writes concurrent with the prune (not seen by the owner) whose stamp
+   * lies between (ts, R) and (ts + 1, O) - one HLC tick - are ordered against v as if v were
+   * written at ts + 1 by O. LWW orders concurrent writes by stamp, not by causality, so every
+   * replica still picks the same winner; only that one-tick window may pick differently than it
+   * would have without pruning.
+   */
 
   private static final LWWRegister<?> EMPTY = new LWWRegister<>(null, 0L, null);
 
@@ -76,6 +112,43 @@ public final class LWWRegister<V> implements Crdt<LWWRegister<V>> {
   public static <V> Mutator<LWWRegister<V>> assigning(V newValue) {
     Objects.requireNonNull(newValue, "value");
     return (register, ctx) -> register.assign(newValue, ctx.replica(), ctx.clock());
+  }
+
+  /** The writer of the winning write, or no replica if nobody wrote. */
+  @Override
+  public Set<ReplicaId> replicas() {
+    return writer == null ? Set.of() : Set.of(writer);
+  }
+
+  @Override
+  public boolean mentions(ReplicaId replica) {
+    return writer != null && writer.equals(replica);
+  }
+
+  /**
+   * If {@code removed} wrote the winning write, returns the same value written by {@code owner} one
+   * timestamp tick later; otherwise returns this register.
+   *
+   * @throws IllegalArgumentException if {@code removed} equals {@code owner}
+   * @throws ArithmeticException if the timestamp is {@code Long.MAX_VALUE}
+   */
+  @Override
+  public LWWRegister<V> prune(ReplicaId removed, ReplicaId owner) {
+    PruneArguments.check(removed, owner);
+    if (!removed.equals(writer)) {
+      return this;
+    }
+    return new LWWRegister<>(value, Math.addExact(timestamp, 1), owner);
+  }
+
+  /**
+   * If {@code removed} wrote the winning write, returns the empty register (the owner's pruned
+   * state carries that value); otherwise returns this register.
+   */
+  @Override
+  public LWWRegister<V> pruningCleanup(ReplicaId removed) {
+    Objects.requireNonNull(removed, "removed");
+    return removed.equals(writer) ? empty() : this;
   }
 
   @Override

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.UnaryOperator;
 
 /**
  * An observed-remove set with add-wins semantics and no tombstones: the optimized OR-Set of
@@ -40,13 +41,25 @@ import java.util.Set;
  * merges visit the whole set. Mutators apply to replica states only ({@link #isDelta()} false).
  * Immutable; thread-safe.
  *
+ * <p><b>Pruning</b> ({@link ReplicaPruning}). {@link #prune prune(R, O)} renames every dot of
+ * {@code R} to a fresh dot of {@code O}, {@code (R, c)} to {@code (O, n + c)} where {@code n} is
+ * {@code O}'s highest counter in the context, and replaces {@code R}'s context entry by {@code O}'s
+ * interval {@code n+1..n+max(R)}: every element keeps its place, an element {@code R} added now
+ * carries a dot of {@code O}. {@link #pruningCleanup pruningCleanup(R)} drops {@code R}'s dots and
+ * context entry; an element left without dots leaves the set (in a delta it stays in the scope,
+ * with no dots). Both are O(n) when {@code R} appears, O(log replicas) when it does not; {@link
+ * #replicas()} is the context's replicas, O(1). Conflict rule across a prune: <b>a remove
+ * concurrent with the prune, of an element whose visible adds were all {@code R}'s, loses to the
+ * owner's renamed add</b> (add wins), exactly as if {@code O} had re-added the element when it
+ * pruned.
+ *
  * <p>[1] Bieniusa, Zawirski, Preguiça, Shapiro, Baquero, Balegas, Duarte. An optimized
  * conflict-free replicated set. arXiv:1210.3368, 2012. <br>
  * [2] Almeida, Shoker, Baquero. Delta State Replicated Data Types. JPDC 111, 2018.
  *
  * @param <E> the element type; elements must be immutable with value equality
  */
-public final class ORSet<E> implements Crdt<ORSet<E>> {
+public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> {
 
   /*
    * Map values: a Dot (the common case, one visible add), or an immutable List<Dot> sorted
@@ -190,6 +203,127 @@ public final class ORSet<E> implements Crdt<ORSet<E>> {
   public static <E> Mutator<ORSet<E>> removing(E element) {
     Objects.requireNonNull(element, "element");
     return (set, ctx) -> set.remove(element);
+  }
+
+  /** Every replica with a dot in the causal context; every element's dots are among them. O(1). */
+  @Override
+  public Set<ReplicaId> replicas() {
+    return context.replicas();
+  }
+
+  @Override
+  public boolean mentions(ReplicaId replica) {
+    return context.maxCounter(replica) > 0;
+  }
+
+  /*
+   * Implementation notes: pruning
+   *
+   * prune renames instead of re-adding. Pekko's ORSet.prune re-adds each element that had a dot
+   * of the removed node with one new dot of the owner, one per element. The order in which
+   * elements receive their dots must then be fixed for determinism: our trie's iteration order
+   * depends on a per-JVM hash key (KeyHash), so it would take a sort, O(k log k). Renaming
+   * (R, c) -> (O, n + c), with n = O's highest counter here, is an injective map from R's dots to
+   * dots O never issued (this is O's own state, which holds every dot O issued): it needs no
+   * order, costs O(1) per dot, leaves the context one interval longer at most (n+1..n+max(R) next
+   * to O's own 1..n usually merges into one), and keeps each element's dots as they were, one
+   * dot for one dot. The price is that O's counter jumps by max(R) rather than by k; counters are
+   * longs. The whole interval, not only the renamed dots, is marked seen: the others stand for
+   * R's adds that were removed, and no replica holds them, so seeing them is harmless.
+   *
+   * Why the result absorbs every cleaned stale state x below this one (ReplicaPruning rule 5):
+   * cleanup leaves x with dots of other replicas only, and for those the join is decided by the
+   * same contexts as before (dots of other replicas were neither renamed nor dropped); the renamed
+   * dots are new to x, so they survive the join exactly where this state kept R's dots.
+   *
+   * What cleanup cannot keep: a remove performed elsewhere after the owner took its state, of an
+   * element whose visible dots were R's only, is recorded as "seen R's dot, element absent"; R's
+   * entry is dropped, the renamed dot is unknown there, and the element stays. The owner cannot
+   * know of that remove, and without tombstones (or a mention of R) nothing can carry it.
+   */
+
+  /**
+   * Renames every dot of {@code removed} to a fresh dot of {@code owner}, so that every element
+   * stays present and {@code removed} appears nowhere. O(n) if {@code removed} appears, else O(log
+   * replicas).
+   *
+   * @throws IllegalArgumentException if {@code removed} equals {@code owner}
+   * @throws IllegalStateException if this is a delta (prune the owner's replica state)
+   * @throws ArithmeticException if {@code owner}'s counters would overflow a long
+   */
+  @Override
+  public ORSet<E> prune(ReplicaId removed, ReplicaId owner) {
+    PruneArguments.check(removed, owner);
+    if (delta) {
+      throw new IllegalStateException("prune applies to the owner's replica state, not to a delta");
+    }
+    long removedMax = context.maxCounter(removed);
+    if (removedMax == 0) {
+      return this;
+    }
+    long offset = context.maxCounter(owner);
+    CausalContext renamed =
+        context.without(removed).addRange(owner, offset + 1, Math.addExact(offset, removedMax));
+    return new ORSet<>(
+        rewriteDots(removed, dot -> new Dot(owner, offset + dot.counter())), renamed, false);
+  }
+
+  /**
+   * Drops every dot of {@code removed} and its causal-context entry; an element left without dots
+   * is no longer present. O(n) if {@code removed} appears, else O(log replicas).
+   */
+  @Override
+  public ORSet<E> pruningCleanup(ReplicaId removed) {
+    Objects.requireNonNull(removed, "removed");
+    if (!mentions(removed)) {
+      return this;
+    }
+    PersistentHashMap<E, Object> cleaned = rewriteDots(removed, dot -> null);
+    CausalContext cleanedContext = context.without(removed);
+    if (cleaned.isEmpty() && cleanedContext.isEmpty()) {
+      return delta ? emptyDelta() : empty();
+    }
+    return new ORSet<>(cleaned, cleanedContext, delta);
+  }
+
+  /*
+   * The entries with every dot of `replica` replaced by rewrite(dot), or dropped where rewrite
+   * returns null. An element left without dots leaves a replica state and stays in a delta's
+   * scope with NO_DOTS (the delta's context may still hold its older dots, which it removes).
+   */
+  private PersistentHashMap<E, Object> rewriteDots(ReplicaId replica, UnaryOperator<Dot> rewrite) {
+    PersistentHashMap.Builder<E, Object> out = null;
+    for (Map.Entry<E, Object> entry : entries) {
+      Object dots = entry.getValue();
+      Object rewritten;
+      if (dots instanceof Dot d) {
+        if (!d.replica().equals(replica)) {
+          continue;
+        }
+        Dot renamed = rewrite.apply(d);
+        rewritten = renamed != null ? renamed : NO_DOTS;
+      } else {
+        List<Dot> list = dotList(dots);
+        if (list.stream().noneMatch(d -> d.replica().equals(replica))) {
+          continue;
+        }
+        List<Dot> kept = new ArrayList<>(list.size());
+        for (Dot d : list) {
+          Dot k = d.replica().equals(replica) ? rewrite.apply(d) : d;
+          if (k != null) {
+            kept.add(k);
+          }
+        }
+        rewritten = canonicalDots(kept);
+      }
+      out = out != null ? out : entries.toBuilder();
+      if (rewritten == NO_DOTS && !delta) {
+        out.remove(entry.getKey());
+      } else {
+        out.put(entry.getKey(), rewritten);
+      }
+    }
+    return out == null ? entries : out.build();
   }
 
   private void requireState() {

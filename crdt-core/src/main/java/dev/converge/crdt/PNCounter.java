@@ -2,7 +2,10 @@ package dev.converge.crdt;
 
 import dev.converge.crdt.codec.StateReader;
 import dev.converge.crdt.codec.StateWriter;
+import java.util.Collections;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * A counter that goes up and down (Shapiro et al., INRIA RR-7506 §3.1.2): a pair of {@link
@@ -10,8 +13,11 @@ import java.util.Objects;
  * rule: none can arise, every increment and decrement counts exactly once.
  *
  * <p>Immutable; thread-safe. Cost of every operation is O(replicas that ever wrote).
+ *
+ * <p>Pruning ({@link ReplicaPruning}) applies {@link GCounter}'s to both halves: the removed
+ * replica's increments join the owner's increments, its decrements the owner's decrements.
  */
-public final class PNCounter implements Crdt<PNCounter> {
+public final class PNCounter implements Crdt<PNCounter>, ReplicaPruning<PNCounter> {
 
   /** The type descriptor; tag {@code pncounter}. */
   public static final CrdtType<PNCounter> TYPE = new Type();
@@ -95,6 +101,48 @@ public final class PNCounter implements Crdt<PNCounter> {
   /** A mutator that subtracts {@code amount} (negative to add) on the running replica. */
   public static Mutator<PNCounter> decrementBy(long amount) {
     return (counter, ctx) -> counter.decrement(ctx.replica(), amount);
+  }
+
+  /** The replicas that incremented or decremented, ascending. O(replicas). */
+  @Override
+  public Set<ReplicaId> replicas() {
+    if (decrements.counts().isEmpty()) {
+      return increments.replicas();
+    }
+    if (increments.counts().isEmpty()) {
+      return decrements.replicas();
+    }
+    TreeSet<ReplicaId> all = new TreeSet<>(increments.replicas());
+    all.addAll(decrements.replicas());
+    return Collections.unmodifiableSet(all);
+  }
+
+  @Override
+  public boolean mentions(ReplicaId replica) {
+    return increments.mentions(replica) || decrements.mentions(replica);
+  }
+
+  /**
+   * Moves {@code removed}'s increments and decrements to {@code owner}: the value is unchanged.
+   * O(replicas).
+   *
+   * @throws IllegalArgumentException if {@code removed} equals {@code owner}
+   * @throws ArithmeticException if one of {@code owner}'s counts would overflow a long
+   */
+  @Override
+  public PNCounter prune(ReplicaId removed, ReplicaId owner) {
+    PruneArguments.check(removed, owner);
+    return withHalves(increments.prune(removed, owner), decrements.prune(removed, owner));
+  }
+
+  /** Drops {@code removed}'s increments and decrements. O(replicas). */
+  @Override
+  public PNCounter pruningCleanup(ReplicaId removed) {
+    return withHalves(increments.pruningCleanup(removed), decrements.pruningCleanup(removed));
+  }
+
+  private PNCounter withHalves(GCounter p, GCounter n) {
+    return p == increments && n == decrements ? this : of(p, n);
   }
 
   @Override

@@ -3,6 +3,7 @@ package dev.converge.crdt.causal;
 import dev.converge.crdt.ReplicaId;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * An immutable set of dots: the events a replica state has seen, whether their effect is still
@@ -113,6 +114,65 @@ public final class CausalContext {
     long[][] newRanges = ranges.clone();
     newRanges[i] = merged;
     return new CausalContext(replicas, newRanges);
+  }
+
+  /**
+   * Returns this context with the dots {@code (replica, from..to)} added; {@code this} if they are
+   * all present already. O(replicas + intervals of that replica).
+   *
+   * @throws IllegalArgumentException if {@code from < 1} or {@code to < from}
+   */
+  public CausalContext addRange(ReplicaId replica, long from, long to) {
+    Objects.requireNonNull(replica, "replica");
+    if (from < 1 || to < from) {
+      throw new IllegalArgumentException("bad interval [" + from + ", " + to + "]");
+    }
+    int i = Arrays.binarySearch(replicas, replica);
+    if (i < 0) {
+      int at = -i - 1;
+      ReplicaId[] newReplicas = new ReplicaId[replicas.length + 1];
+      long[][] newRanges = new long[ranges.length + 1][];
+      System.arraycopy(replicas, 0, newReplicas, 0, at);
+      System.arraycopy(ranges, 0, newRanges, 0, at);
+      newReplicas[at] = replica;
+      newRanges[at] = new long[] {from, to};
+      System.arraycopy(replicas, at, newReplicas, at + 1, replicas.length - at);
+      System.arraycopy(ranges, at, newRanges, at + 1, ranges.length - at);
+      return new CausalContext(newReplicas, newRanges);
+    }
+    long[] union = union(ranges[i], new long[] {from, to});
+    if (Arrays.equals(union, ranges[i])) {
+      return this;
+    }
+    long[][] newRanges = ranges.clone();
+    newRanges[i] = union;
+    return new CausalContext(replicas, newRanges);
+  }
+
+  /**
+   * Returns this context without any dot of {@code replica}; {@code this} if it has none. Used to
+   * forget a replica that left the cluster for good. O(replicas).
+   */
+  public CausalContext without(ReplicaId replica) {
+    int i = Arrays.binarySearch(replicas, Objects.requireNonNull(replica, "replica"));
+    if (i < 0) {
+      return this;
+    }
+    if (replicas.length == 1) {
+      return EMPTY;
+    }
+    ReplicaId[] newReplicas = new ReplicaId[replicas.length - 1];
+    long[][] newRanges = new long[ranges.length - 1][];
+    System.arraycopy(replicas, 0, newReplicas, 0, i);
+    System.arraycopy(ranges, 0, newRanges, 0, i);
+    System.arraycopy(replicas, i + 1, newReplicas, i, replicas.length - i - 1);
+    System.arraycopy(ranges, i + 1, newRanges, i, ranges.length - i - 1);
+    return new CausalContext(newReplicas, newRanges);
+  }
+
+  /** The replicas with at least one dot here, ascending: an unmodifiable view, O(1) to create. */
+  public Set<ReplicaId> replicas() {
+    return new SortedReplicaSet(replicas);
   }
 
   /** Set union. Commutative, associative, idempotent. */

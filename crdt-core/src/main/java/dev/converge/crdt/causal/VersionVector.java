@@ -3,6 +3,7 @@ package dev.converge.crdt.causal;
 import dev.converge.crdt.ReplicaId;
 import java.util.Arrays;
 import java.util.Objects;
+import java.util.Set;
 import java.util.function.ObjLongConsumer;
 
 /**
@@ -87,7 +88,21 @@ public final class VersionVector {
     return new VersionVector(newReplicas, newCounters);
   }
 
+  /** Returns this vector without {@code replica}'s entry; {@code this} if it has none. */
+  public VersionVector without(ReplicaId replica) {
+    int i = Arrays.binarySearch(replicas, Objects.requireNonNull(replica, "replica"));
+    return i < 0 ? this : without(i);
+  }
+
+  /** The replicas with a non-zero counter, ascending: an unmodifiable view, O(1) to create. */
+  public Set<ReplicaId> replicas() {
+    return new SortedReplicaSet(replicas);
+  }
+
   private VersionVector without(int index) {
+    if (replicas.length == 1) {
+      return EMPTY;
+    }
     ReplicaId[] newReplicas = new ReplicaId[replicas.length - 1];
     long[] newCounters = new long[counters.length - 1];
     System.arraycopy(replicas, 0, newReplicas, 0, index);

@@ -215,6 +215,72 @@ class CausalContextTest {
     }
   }
 
+  /** addRange, without and replicas: the operations pruning a removed replica uses. */
+  @Test
+  void prop_addRangeWithoutAndReplicasMatchTreeSetModel() {
+    for (int seed = 0; seed < SEEDS; seed++) {
+      Random random = new Random(seed);
+      int replicas = 1 + random.nextInt(REPLICAS.size());
+      int range = 3 + random.nextInt(22);
+      TreeSet<Dot> model = randomModel(random, random.nextInt(30), replicas, range);
+      CausalContext context = build(model);
+      for (int op = 0; op < 60; op++) {
+        CausalContext old = context;
+        List<Interval> before = intervals(context);
+        ReplicaId replica = REPLICAS.get(random.nextInt(replicas));
+        if (random.nextInt(3) > 0) {
+          long from = smallCounter(random, range);
+          long to = from + random.nextInt(6);
+          boolean present = true;
+          for (long c = from; c <= to; c++) {
+            present &= model.contains(new Dot(replica, c));
+            model.add(new Dot(replica, c));
+          }
+          context = context.addRange(replica, from, to);
+          if (present) {
+            assertThat(context)
+                .as("seed %d: addRange of present dots returns this", seed)
+                .isSameAs(old);
+          }
+        } else {
+          boolean absent = modelMax(model, replica) == 0;
+          model.removeIf(dot -> dot.replica().equals(replica));
+          context = context.without(replica);
+          if (absent) {
+            assertThat(context)
+                .as("seed %d: without an absent replica returns this", seed)
+                .isSameAs(old);
+          }
+        }
+        assertThat(intervals(old)).as("seed %d: old instance unchanged", seed).isEqualTo(before);
+        assertMatchesModel(context, model, seed, range + 6);
+        TreeSet<ReplicaId> expected = new TreeSet<>();
+        model.forEach(dot -> expected.add(dot.replica()));
+        assertThat(new ArrayList<>(context.replicas()))
+            .as("seed %d: replicas() of %s", seed, context)
+            .containsExactlyElementsOf(expected);
+        for (ReplicaId r : REPLICAS) {
+          assertThat(context.replicas().contains(r))
+              .as("seed %d", seed)
+              .isEqualTo(expected.contains(r));
+        }
+      }
+    }
+  }
+
+  @Test
+  void addRangeRejectsEmptyIntervalsAndCountersBelowOne() {
+    assertThatThrownBy(() -> CausalContext.empty().addRange(A, 0, 3))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> CausalContext.empty().addRange(A, 5, 4))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void withoutTheOnlyReplicaIsTheEmptyContext() {
+    assertThat(CausalContext.of(new Dot(A, 3)).without(A)).isSameAs(CausalContext.empty());
+  }
+
   @Test
   void prop_sameDotSetGivesEqualObjectsWhateverTheConstruction() {
     for (int seed = 0; seed < SEEDS; seed++) {

@@ -153,6 +153,29 @@ class VersionVectorTest {
   }
 
   @Test
+  void prop_withoutAndReplicasMatchTreeMapModel() {
+    for (int seed = 0; seed < SEEDS; seed++) {
+      Random random = new Random(seed);
+      TreeMap<ReplicaId, Long> model = randomModel(random, 1 + random.nextInt(10));
+      VersionVector vv = fromModel(model);
+      assertThat(new ArrayList<>(vv.replicas()))
+          .as("seed %d: replicas() ascending", seed)
+          .containsExactlyElementsOf(model.keySet());
+      ReplicaId replica = REPLICAS.get(random.nextInt(REPLICAS.size()));
+      boolean absent = !model.containsKey(replica);
+      VersionVector without = vv.without(replica);
+      model.remove(replica);
+      assertMatchesModel(without, model, seed);
+      assertThat(without.replicas().contains(replica)).as("seed %d", seed).isFalse();
+      if (absent) {
+        assertThat(without)
+            .as("seed %d: without an absent replica returns this", seed)
+            .isSameAs(vv);
+      }
+    }
+  }
+
+  @Test
   void prop_mergeIsPointwiseMaxCommutativeAssociativeIdempotent() {
     for (int seed = 0; seed < SEEDS; seed++) {
       Random random = new Random(seed);

@@ -69,7 +69,7 @@ public abstract class CrdtLaws<T extends Crdt<T>> {
 
   protected final CrdtCodec codec = CrdtCodec.standard();
 
-  private void forEachSeed(SeededCheck check) {
+  void forEachSeed(SeededCheck check) {
     long[] seeds =
         ONLY_SEED != null
             ? new long[] {ONLY_SEED}
@@ -85,21 +85,21 @@ public abstract class CrdtLaws<T extends Crdt<T>> {
   }
 
   @FunctionalInterface
-  private interface SeededCheck {
+  interface SeededCheck {
     void run(long seed, Random random);
   }
 
-  private ReplicaSimulation<T> simulate(Random random) {
+  ReplicaSimulation<T> simulate(Random random) {
     ReplicaSimulation<T> sim = new ReplicaSimulation<>(this, random, this::checkMutation, true);
     return sim.run(steps(random));
   }
 
-  private T pick(Random random, List<T> pool) {
+  T pick(Random random, List<T> pool) {
     return pool.get(random.nextInt(pool.size()));
   }
 
   /* Mutation laws, checked at every mutation any simulation performs. */
-  private void checkMutation(T before, Mutation<T> mutation) {
+  void checkMutation(T before, Mutation<T> mutation) {
     byte[] encodedBefore = codec.encode(type(), before);
     T after = mutation.state();
     T delta = mutation.delta();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.converge.crdt.CrdtType;
 import dev.converge.crdt.LWWRegister;
+import dev.converge.crdt.ReplicaId;
 import dev.converge.crdt.codec.ValueCodec;
 import java.util.Comparator;
 import java.util.List;
@@ -13,9 +14,10 @@ import java.util.Random;
 /**
  * LWW-Register: the value of the write with the highest (timestamp, replica); and a write that
  * happened after another always carries the higher stamp, whatever the wall clocks do (the
- * simulation's clocks are skewed by up to a minute and jump backwards).
+ * simulation's clocks are skewed by up to a minute and jump backwards). A prune of the winning
+ * write's replica stands for the owner writing the same value again, one tick later.
  */
-class LWWRegisterLawsTest extends CrdtLaws<LWWRegister<String>> {
+class LWWRegisterLawsTest extends PruningLaws<LWWRegister<String>> {
 
   @Override
   protected CrdtType<LWWRegister<String>> type() {
@@ -54,5 +56,20 @@ class LWWRegisterLawsTest extends CrdtLaws<LWWRegister<String>> {
         .flatMap(LWWRegister::value)
         .map(Optional::of)
         .orElse(Optional.empty());
+  }
+
+  @Override
+  protected List<Op<LWWRegister<String>>> pruneAsUpdates(
+      LWWRegister<String> ownerState, ReplicaId removed, LWWRegister<String> pruned) {
+    if (!ownerState.writer().equals(Optional.of(removed))) {
+      return List.of();
+    }
+    String value = ownerState.value().orElseThrow();
+    return List.of(new Op<>("assign", value, LWWRegister.assigning(value)));
+  }
+
+  @Override
+  protected boolean cleanupCommutesWithMerge() {
+    return false;
   }
 }

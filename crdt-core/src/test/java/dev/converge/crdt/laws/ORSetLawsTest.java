@@ -2,6 +2,7 @@ package dev.converge.crdt.laws;
 
 import dev.converge.crdt.CrdtType;
 import dev.converge.crdt.ORSet;
+import dev.converge.crdt.ReplicaId;
 import dev.converge.crdt.codec.ValueCodec;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -11,9 +12,11 @@ import java.util.Set;
 
 /**
  * OR-Set, add-wins: an element is present iff some add of it happened-before no remove of it
- * (Bieniusa et al. 2012; Shapiro et al. RR-7506 §3.3.5). Concurrent add and remove: present.
+ * (Bieniusa et al. 2012; Shapiro et al. RR-7506 §3.3.5). Concurrent add and remove: present. A
+ * prune stands for the owner re-adding every element that still had an add of the removed replica,
+ * so a remove concurrent with the prune loses to it.
  */
-class ORSetLawsTest extends CrdtLaws<ORSet<String>> {
+class ORSetLawsTest extends PruningLaws<ORSet<String>> {
 
   private static final String[] UNIVERSE = {"a", "b", "c", "d", "e", "f"};
 
@@ -73,5 +76,17 @@ class ORSetLawsTest extends CrdtLaws<ORSet<String>> {
       }
     }
     return present;
+  }
+
+  @Override
+  protected List<Op<ORSet<String>>> pruneAsUpdates(
+      ORSet<String> ownerState, ReplicaId removed, ORSet<String> pruned) {
+    List<Op<ORSet<String>>> readds = new ArrayList<>();
+    for (String element : ownerState.elements()) {
+      if (ownerState.dots(element).stream().anyMatch(d -> d.replica().equals(removed))) {
+        readds.add(new Op<>("add", element, ORSet.adding(element)));
+      }
+    }
+    return readds;
   }
 }

@@ -34,6 +34,9 @@ public final class ReplicaSimulation<T extends Crdt<T>> {
     void check(T before, Mutation<T> mutation);
   }
 
+  /** A replica state as replica {@code replica} held it at some point. */
+  record Held<T>(int replica, T state) {}
+
   private record Message<T>(int from, int to, T payload, BitSet history, BitSet needs) {}
 
   private final CrdtLaws<T> laws;
@@ -46,6 +49,9 @@ public final class ReplicaSimulation<T extends Crdt<T>> {
 
   /** Every state and delta seen, for the algebraic laws. */
   final List<T> pool = new ArrayList<>();
+
+  /** Every replica state some replica held, with its holder (no deltas). */
+  final List<Held<T>> held = new ArrayList<>();
 
   private final List<MutationContext> contexts = new ArrayList<>();
   private final long[] wallClocks;
@@ -78,6 +84,11 @@ public final class ReplicaSimulation<T extends Crdt<T>> {
       histories.add(new BitSet());
     }
     pool.add(type.empty());
+  }
+
+  /** The id of replica {@code index}. */
+  ReplicaId replicaId(int index) {
+    return contexts.get(index).replica();
   }
 
   /** Runs {@code steps} random steps, then heals, delivers and synchronises everything. */
@@ -132,6 +143,7 @@ public final class ReplicaSimulation<T extends Crdt<T>> {
     histories.get(replica).set(id);
     pool.add(mutation.state());
     pool.add(mutation.delta());
+    held.add(new Held<>(replica, mutation.state()));
     BitSet carried = (BitSet) past.clone();
     carried.set(id);
     for (int to = 0; to < replicaCount; to++) {
@@ -200,6 +212,7 @@ public final class ReplicaSimulation<T extends Crdt<T>> {
     states.set(to, merged);
     histories.get(to).or(history);
     pool.add(merged);
+    held.add(new Held<>(to, merged));
   }
 
   private void syncFullState(int from, int to) {
