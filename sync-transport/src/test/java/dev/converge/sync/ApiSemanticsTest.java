@@ -261,13 +261,13 @@ class ApiSemanticsTest {
           Replicator.create(
               vertx, SyncOptions.localTest().setNodeId("clash").setPort(taken.getLocalPort()));
       Future<PNCounter> held = node.update(likes, PNCounter.incrementBy(1));
-      Throwable startFailure = failureOf(node.start());
-      assertThat(failureOf(held)).isSameAs(startFailure);
+      Throwable startFailure = ConvergenceProbe.failureOf(node.start());
+      assertThat(ConvergenceProbe.failureOf(held)).isSameAs(startFailure);
 
       Replicator never = Replicator.create(vertx, SyncOptions.localTest().setNodeId("never"));
       Future<PNCounter> waiting = never.get(likes);
       never.close().await();
-      assertThat(failureOf(waiting)).isInstanceOf(StoreException.Closed.class);
+      assertThat(ConvergenceProbe.failureOf(waiting)).isInstanceOf(StoreException.Closed.class);
     } finally {
       vertx.close().await();
     }
@@ -275,14 +275,5 @@ class ApiSemanticsTest {
 
   private static Consistency quorum(Random random) {
     return random.nextBoolean() ? Consistency.majority(TIMEOUT) : Consistency.all(TIMEOUT);
-  }
-
-  private static Throwable failureOf(Future<?> future) {
-    try {
-      future.await();
-    } catch (Throwable e) {
-      return e;
-    }
-    throw new AssertionError("expected the operation to fail, it succeeded");
   }
 }

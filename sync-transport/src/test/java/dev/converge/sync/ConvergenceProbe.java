@@ -105,4 +105,14 @@ public final class ConvergenceProbe {
       TestCluster.sleep(10);
     }
   }
+
+  /** The exception {@code future} fails with; an assertion error if it succeeds. */
+  public static Throwable failureOf(io.vertx.core.Future<?> future) {
+    try {
+      future.await();
+    } catch (Throwable e) {
+      return e;
+    }
+    throw new AssertionError("expected the operation to fail, it succeeded");
+  }
 }

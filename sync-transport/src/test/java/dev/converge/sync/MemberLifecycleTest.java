@@ -41,6 +41,17 @@ class MemberLifecycleTest {
     return seed == null ? o : o.setSeeds(List.of("127.0.0.1:" + seed.replicator.port()));
   }
 
+  /* Nodes a, b and {@code third}, seeded on a, all members of each other. */
+  private static List<Node> startThree(String third) {
+    List<Node> nodes = new ArrayList<>();
+    Node first = new Node(options("a", null));
+    nodes.add(first);
+    nodes.add(new Node(options("b", first)));
+    nodes.add(new Node(options(third, first)));
+    awaitMembers(nodes);
+    return nodes;
+  }
+
   private static void awaitMembers(List<Node> nodes) {
     ConvergenceProbe.until(
         "every node sees exactly the others, reachable",
@@ -55,13 +66,9 @@ class MemberLifecycleTest {
   @Test
   void aNodeReplacedAgainAndAgainUnderNewNamesLeavesQuorumsAndMembersTrue() {
     Key<PNCounter> likes = Key.pnCounter("likes");
-    List<Node> live = new ArrayList<>();
+    List<Node> live = startThree("c0");
+    Node first = live.get(0);
     try {
-      Node first = new Node(options("a", null));
-      live.add(first);
-      live.add(new Node(options("b", first)));
-      live.add(new Node(options("c0", first)));
-      awaitMembers(live);
       long expected = 0;
       for (int round = 1; round <= 10; round++) {
         for (Node n : live) {
@@ -183,13 +190,9 @@ class MemberLifecycleTest {
   @Test
   void anInMemoryNodeRestartedTwentyTimesUnderItsNameIsOneMember() {
     Key<PNCounter> likes = Key.pnCounter("likes");
-    List<Node> live = new ArrayList<>();
+    List<Node> live = startThree("c");
+    Node first = live.get(0);
     try {
-      Node first = new Node(options("a", null));
-      live.add(first);
-      live.add(new Node(options("b", first)));
-      live.add(new Node(options("c", first)));
-      awaitMembers(live);
       long expected = 0;
       java.util.Set<String> incarnations = new java.util.HashSet<>();
       for (int round = 0; round < 20; round++) {
@@ -300,10 +303,10 @@ class MemberLifecycleTest {
   @Test
   void removeMemberRefusesThisNodeAndUnknownIds() {
     try (Node a = new Node(options("a", null))) {
-      assertThat(failure(a.replicator.removeMember("a")))
+      assertThat(ConvergenceProbe.failureOf(a.replicator.removeMember("a")))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("cannot remove itself");
-      assertThat(failure(a.replicator.removeMember("nobody")))
+      assertThat(ConvergenceProbe.failureOf(a.replicator.removeMember("nobody")))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("no current member");
     }
@@ -314,7 +317,7 @@ class MemberLifecycleTest {
     Key<PNCounter> stock = Key.pnCounter("stock");
     try (Node alone = new Node(options("alone", null).setMinQuorumSize(2))) {
       Throwable refused =
-          failure(
+          ConvergenceProbe.failureOf(
               alone.replicator.update(
                   stock, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT)));
       assertThat(refused).isInstanceOf(ConsistencyException.class);
@@ -328,14 +331,5 @@ class MemberLifecycleTest {
             .await();
       }
     }
-  }
-
-  private static Throwable failure(Future<?> future) {
-    try {
-      future.await();
-    } catch (Throwable e) {
-      return e;
-    }
-    throw new AssertionError("expected a failure");
   }
 }

@@ -6,7 +6,6 @@ import dev.converge.crdt.Key;
 import dev.converge.crdt.LWWRegister;
 import dev.converge.crdt.PNCounter;
 import dev.converge.crdt.codec.ValueCodec;
-import io.vertx.core.Future;
 import java.time.Duration;
 import java.util.List;
 import java.util.Random;
@@ -16,15 +15,6 @@ import org.junit.jupiter.api.Test;
 class QuorumClusterTest {
 
   private static final Duration TIMEOUT = Duration.ofMillis(1_500);
-
-  private static Throwable failureOf(Future<?> future) {
-    try {
-      future.await();
-    } catch (Throwable e) {
-      return e;
-    }
-    throw new AssertionError("expected the operation to fail, it succeeded");
-  }
 
   @Test
   void majorityWritesFailOnTheMinoritySideAndConvergeAfterHeal() {
@@ -46,7 +36,7 @@ class QuorumClusterTest {
       // Minority side (2 of 5): majority writes fail with a typed error saying 2 of 3.
       for (int i = 0; i <= 1; i++) {
         Throwable failure =
-            failureOf(
+            ConvergenceProbe.failureOf(
                 cluster
                     .node(i)
                     .update(balance, PNCounter.incrementBy(100), Consistency.majority(TIMEOUT)));
@@ -78,7 +68,7 @@ class QuorumClusterTest {
       cluster.awaitMembership();
       cluster.partition(List.of(2), List.of(0, 1));
       Throwable failure =
-          failureOf(
+          ConvergenceProbe.failureOf(
               cluster.node(0).update(stock, PNCounter.decrementBy(1), Consistency.all(TIMEOUT)));
       assertThat(failure).isInstanceOf(ConsistencyException.class);
       assertThat(((ConsistencyException) failure).acknowledged()).isEqualTo(2);
@@ -136,7 +126,8 @@ class QuorumClusterTest {
     try (TestCluster cluster = TestCluster.start(3)) {
       cluster.awaitMembership();
       cluster.partition(List.of(0), List.of(1, 2));
-      Throwable failure = failureOf(cluster.node(0).get(k, Consistency.majority(TIMEOUT)));
+      Throwable failure =
+          ConvergenceProbe.failureOf(cluster.node(0).get(k, Consistency.majority(TIMEOUT)));
       assertThat(failure).isInstanceOf(ConsistencyException.class);
       ConsistencyException e = (ConsistencyException) failure;
       assertThat(e.operation()).isEqualTo(ConsistencyException.Operation.READ);
@@ -172,7 +163,7 @@ class QuorumClusterTest {
       pair.partition(List.of(0), List.of(1));
       for (int i = 0; i < 2; i++) {
         Throwable failure =
-            failureOf(
+            ConvergenceProbe.failureOf(
                 pair.node(i).update(k, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT)));
         assertThat(((ConsistencyException) failure).required()).isEqualTo(2);
       }
@@ -188,7 +179,7 @@ class QuorumClusterTest {
     try (TestCluster cluster = TestCluster.start(2)) {
       cluster.awaitMembership();
       Throwable failure =
-          failureOf(
+          ConvergenceProbe.failureOf(
               cluster
                   .node(0)
                   .update(k, PNCounter.incrementBy(1), Consistency.to(3, Duration.ofMinutes(5))));
