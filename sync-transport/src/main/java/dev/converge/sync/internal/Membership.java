@@ -123,7 +123,8 @@ final class Membership {
   private final Random random;
   private final LongSupplier clock;
   private final Map<String, Peer> peers = new ConcurrentHashMap<>();
-  private final Map<String, Entry> tombstones = new HashMap<>();
+  /* Every incarnation known but this node's own, by node id then incarnation; context only. */
+  private final Map<String, Map<String, Entry>> entries = new HashMap<>();
   private volatile Entry self;
   private boolean selfRemoved;
 
@@ -167,18 +168,20 @@ final class Membership {
     }
   }
 
-  /** This node's own entry and every current member, as sent to everyone when it leaves. */
+  /** This node's own entry and every incarnation it knows, as gossiped. */
   Members view() {
     long now = clock.getAsLong();
-    tombstones.values().removeIf(t -> now - t.goneAtMillis > TOMBSTONE_RETENTION_MILLIS);
     List<MemberInfo> infos = new ArrayList<>();
     infos.add(self.info());
-    for (Peer p : peers.values()) {
-      infos.add(p.entry.info());
+    for (Map<String, Entry> incarnations : entries.values()) {
+      incarnations
+          .values()
+          .removeIf(e -> e.status.isGone() && now - e.goneAtMillis > TOMBSTONE_RETENTION_MILLIS);
+      for (Entry e : incarnations.values()) {
+        infos.add(e.info());
+      }
     }
-    for (Entry t : tombstones.values()) {
-      infos.add(t.info());
-    }
+    entries.values().removeIf(Map::isEmpty);
     return new Members(infos);
   }
 
@@ -186,8 +189,8 @@ final class Membership {
 
   /** Why a peer saying {@code hello} must be refused (its incarnation is gone), or null. */
   String refusal(Hello hello) {
-    Entry gone = tombstones.get(key(hello.nodeId(), hello.incarnation()));
-    if (gone == null || gone.status != MemberStatus.REMOVED) {
+    Entry e = entries.getOrDefault(hello.nodeId(), Map.of()).get(hello.incarnation());
+    if (e == null || e.status != MemberStatus.REMOVED) {
       return null;
     }
     return "incarnation "
@@ -200,7 +203,7 @@ final class Membership {
 
   /** A peer completed the handshake: it is alive and its incarnation is current. */
   void hello(Hello hello) {
-    MemberInfo info =
+    merge(
         new MemberInfo(
             hello.nodeId(),
             hello.incarnation(),
@@ -208,8 +211,7 @@ final class Membership {
             hello.since(),
             hello.host(),
             hello.port(),
-            hello.metadata());
-    merge(info, true);
+            hello.metadata()));
     heard(hello.nodeId());
   }
 
@@ -224,16 +226,11 @@ final class Membership {
   /** Merges a gossiped view. Malformed entries are skipped. */
   void merge(Members members) {
     for (MemberInfo info : members.members()) {
-      merge(info, false);
+      merge(info);
     }
   }
 
-  /*
-   * `direct`: the incarnation itself said hello. Only then may a new incarnation of a known node id
-   * supersede the current one: every node hears every member's Hello (full mesh), and a gossiped
-   * claim of a newer incarnation (from a buggy peer, or stale) must not evict a live member.
-   */
-  private void merge(MemberInfo info, boolean direct) {
+  private void merge(MemberInfo info) {
     if (!info.nodeId().matches("[A-Za-z0-9._-]{1,64}")
         || info.incarnation().isEmpty()
         || info.host().isBlank()
@@ -243,7 +240,6 @@ final class Membership {
         || info.status() >= MemberStatus.values().length) {
       return;
     }
-    long now = clock.getAsLong();
     MemberStatus status = MemberStatus.values()[info.status()];
     Entry in =
         new Entry(
@@ -253,106 +249,125 @@ final class Membership {
             info.since(),
             new PeerAddress(info.host(), info.port()),
             Map.copyOf(info.metadata()),
-            status.isGone() ? now : 0);
-    if (in.nodeId.equals(self.nodeId)) {
-      mergeAboutSelf(in);
+            status.isGone() ? clock.getAsLong() : 0);
+    if (in.nodeId.equals(self.nodeId) && !mergeAboutSelf(in)) {
       return;
     }
-    if (!direct && !in.status.isGone()) {
-      Peer known = peers.get(in.nodeId);
-      if (known != null
-          && !known.entry.incarnation.equals(in.incarnation)
-          && in.supersedes(known.entry)) {
-        return; // heard about, not from: wait for its own Hello
+    Map<String, Entry> incarnations = entries.computeIfAbsent(in.nodeId, k -> new HashMap<>());
+    Entry known = incarnations.get(in.incarnation);
+    Entry joined = known == null ? in : join(known, in);
+    if (joined != known) {
+      incarnations.put(in.incarnation, joined);
+      reconcile(in.nodeId, incarnations);
+    }
+  }
+
+  /*
+   * The join of two entries of one incarnation: REMOVED is final (and carries the latest session
+   * either side knew); otherwise the later session (`since`) wins, and within one session the
+   * further status. Returns `a` when `b` adds nothing.
+   */
+  private static Entry join(Entry a, Entry b) {
+    if (a.status == MemberStatus.REMOVED || b.status == MemberStatus.REMOVED) {
+      if (a.status == MemberStatus.REMOVED && a.since >= b.since) {
+        return a;
+      }
+      Entry later = a.since >= b.since ? a : b;
+      long goneAt = a.status == MemberStatus.REMOVED ? a.goneAtMillis : b.goneAtMillis;
+      return new Entry(
+          later.nodeId,
+          later.incarnation,
+          MemberStatus.REMOVED,
+          later.since,
+          later.address,
+          later.metadata,
+          goneAt);
+    }
+    if (a.since != b.since) {
+      return a.since > b.since ? a : b;
+    }
+    return b.status.compareTo(a.status) > 0 ? b : a;
+  }
+
+  /*
+   * Derives the current incarnation of `nodeId` from its entries: the latest started one, if it is
+   * not gone. Every older one is superseded (that node id restarted as a newer incarnation, so the
+   * older process is gone for good): it becomes REMOVED. A pure function of the entries, so every
+   * node that holds the same entries derives the same, whatever the order of the gossip.
+   */
+  private void reconcile(String nodeId, Map<String, Entry> incarnations) {
+    long now = clock.getAsLong();
+    boolean own = nodeId.equals(self.nodeId); // earlier incarnations of this very node
+    Entry latest = null;
+    for (Entry e : incarnations.values()) {
+      if (!own && (latest == null || e.supersedes(latest))) {
+        latest = e;
       }
     }
-    String key = key(in.nodeId, in.incarnation);
-    Entry t = tombstones.get(key);
-    if (t != null) {
-      if (t.status == MemberStatus.REMOVED || in.since <= t.since) {
-        if (in.status.compareTo(t.status) > 0 && in.since >= t.since) {
-          tombstones.put(key, t.withStatus(in.status, t.goneAtMillis));
-        }
-        return;
+    for (Entry e : List.copyOf(incarnations.values())) {
+      if (e != latest && e.status != MemberStatus.REMOVED) {
+        incarnations.put(e.incarnation, e.withStatus(MemberStatus.REMOVED, now));
       }
-      tombstones.remove(key); // a LEFT durable node back on its data: a new session
     }
-    Peer current = peers.get(in.nodeId);
-    if (in.status.isGone()) {
-      if (current != null && current.entry.incarnation.equals(in.incarnation)) {
-        if (in.status != MemberStatus.REMOVED && in.since < current.entry.since) {
-          return; // the leave of an earlier session of a node now back
-        }
-        drop(current, in.status);
+    Entry best = latest == null || latest.status.isGone() ? null : latest;
+    if (own) {
+      return; // kept as tombstones only
+    }
+    Peer p = peers.get(nodeId);
+    if (best == null) {
+      if (p != null) {
+        drop(p, incarnations.get(p.entry.incarnation).status);
       }
-      tombstones.put(key, in);
-      return;
-    }
-    if (current == null) {
-      Peer p = new Peer(in, options, now);
-      peers.put(in.nodeId, p);
+    } else if (p == null) {
+      peers.put(nodeId, new Peer(best, options, now));
       LOG.log(
           Level.INFO,
           "node {0} learnt member {1} ({2}) at {3}",
           self.nodeId,
-          in.nodeId,
-          in.incarnation,
-          in.address);
-      events.learnt(in.nodeId, in.address);
-      return;
-    }
-    Entry mine = current.entry;
-    if (mine.incarnation.equals(in.incarnation)) {
-      boolean newer = in.since > mine.since;
-      if (in.since < mine.since) {
-        return; // about an earlier session
-      }
-      MemberStatus s = newer || in.status.compareTo(mine.status) > 0 ? in.status : mine.status;
-      Entry base = newer ? in : mine;
-      current.entry =
-          new Entry(base.nodeId, base.incarnation, s, base.since, base.address, base.metadata, 0);
-      if (!base.address.equals(mine.address)) {
-        events.learnt(in.nodeId, base.address);
-      }
-    } else if (in.supersedes(mine)) {
-      tombstones.put(
-          key(mine.nodeId, mine.incarnation), mine.withStatus(MemberStatus.REMOVED, now));
-      current.entry = in;
+          nodeId,
+          best.incarnation,
+          best.address);
+      events.learnt(nodeId, best.address);
+    } else if (!p.entry.incarnation.equals(best.incarnation)) {
       LOG.log(
           Level.INFO,
           "node {0}: member {1} restarted as incarnation {2}; {3} is superseded",
           self.nodeId,
-          in.nodeId,
-          in.incarnation,
-          mine.incarnation);
-      events.newIncarnation(in.nodeId);
-      events.learnt(in.nodeId, in.address);
+          nodeId,
+          best.incarnation,
+          p.entry.incarnation);
+      p.entry = best;
+      events.newIncarnation(nodeId);
+      events.learnt(nodeId, best.address);
     } else {
-      tombstones.put(key, in.withStatus(MemberStatus.REMOVED, now));
+      PeerAddress before = p.entry.address;
+      p.entry = best;
+      if (!before.equals(best.address)) {
+        events.learnt(nodeId, best.address);
+      }
     }
   }
 
-  private void mergeAboutSelf(Entry in) {
+  /* What gossip says of this node id; true if it is an earlier incarnation to record. */
+  private boolean mergeAboutSelf(Entry in) {
     if (in.incarnation.equals(self.incarnation)) {
       if (in.status == MemberStatus.REMOVED && self.status != MemberStatus.REMOVED) {
         self = self.withStatus(MemberStatus.REMOVED, clock.getAsLong());
         announceSelfRemoved("this incarnation was removed from the cluster");
       }
-      return;
+      return false;
     }
     if (!in.status.isGone() && in.supersedes(self)) {
       // Another process claims this node id with a newer incarnation: a misconfiguration (or a
-      // buggy peer). Not grounds to stop: an operator removes the wrong one.
+      // buggy peer). Not grounds to stop, nor to spread: an operator removes the wrong one.
       LOG.log(
           Level.WARNING,
           "node {0}: a peer reports a newer incarnation {1} of this very node id",
           self.nodeId,
           in.incarnation);
-    } else {
-      // An earlier incarnation of this node: it is gone for good.
-      tombstones.putIfAbsent(
-          key(in.nodeId, in.incarnation), in.withStatus(MemberStatus.REMOVED, clock.getAsLong()));
+      return false;
     }
+    return true; // an earlier incarnation of this node: gone for good (reconcile marks it)
   }
 
   void announceSelfRemoved(String reason) {
@@ -375,9 +390,7 @@ final class Membership {
     if (p == null) {
       return false;
     }
-    Entry removed = p.entry.withStatus(MemberStatus.REMOVED, clock.getAsLong());
-    tombstones.put(key(nodeId, removed.incarnation), removed);
-    drop(p, MemberStatus.REMOVED);
+    merge(p.entry.withStatus(MemberStatus.REMOVED, clock.getAsLong()).info());
     gossipToAll();
     return true;
   }
@@ -498,9 +511,5 @@ final class Membership {
     }
     result.sort((a, b) -> a.nodeId().compareTo(b.nodeId()));
     return Collections.unmodifiableList(result);
-  }
-
-  private static String key(String nodeId, String incarnation) {
-    return nodeId + "/" + incarnation;
   }
 }

@@ -140,8 +140,12 @@ class FrameFuzzTest {
     writeClusterKeys();
     List<KnownMember> known =
         List.of(
-            new KnownMember(peer.identity().nodeId(), SyncOptions.DEFAULT_HOST, peer.port()),
-            new KnownMember(FuzzClient.FUZZER_ID, "127.0.0.1", 1));
+            new KnownMember(
+                peer.identity().nodeId(),
+                peer.identity().incarnation(),
+                SyncOptions.DEFAULT_HOST,
+                peer.port()),
+            new KnownMember(FuzzClient.FUZZER_ID, "fz1", "127.0.0.1", 1));
     List<String> existing = clusterKeys.stream().map(Key::name).toList();
     FuzzCorpus corpus = new FuzzCorpus(random, existing, known, target.identity().nodeId());
     NodeModel.Target model =

@@ -63,7 +63,8 @@ final class FuzzCorpus {
   record State(CrdtType<?> type, byte[] bytes) {}
 
   /** Identity of a member the target node may be told about without learning anything new. */
-  record KnownMember(String nodeId, String host, int port) {}
+  /** A member as the node knows it; gossip about it names its real incarnation. */
+  record KnownMember(String nodeId, String incarnation, String host, int port) {}
 
   private final List<State> states;
   private final List<Message> preHandshake;
@@ -197,7 +198,9 @@ final class FuzzCorpus {
     infos.add(
         new MemberInfo(selfId, "any", 1, 0L, "127.0.0.1", 7001, Map.of("http", "http://x:1")));
     for (KnownMember m : members) {
-      infos.add(new MemberInfo(m.nodeId(), "i1", 1, 0L, m.host(), m.port(), Map.of()));
+      // The real incarnation: a made-up one would, as a trusted member's word, supersede or remove
+      // the real member, which is a member's right and not what this test is after.
+      infos.add(new MemberInfo(m.nodeId(), m.incarnation(), 1, 0L, m.host(), m.port(), Map.of()));
     }
     return new Members(infos);
   }

@@ -285,9 +285,12 @@ final class NodeModel {
                 && info.port() >= 1
                 && info.port() <= 65_535;
         if (learnt
-            && !target
-                .knownMembers()
-                .contains(new KnownMember(info.nodeId(), info.host(), info.port()))) {
+            && target.knownMembers().stream()
+                .noneMatch(
+                    k ->
+                        k.nodeId().equals(info.nodeId())
+                            && k.host().equals(info.host())
+                            && k.port() == info.port())) {
           newMember = true;
         }
       }
