@@ -78,8 +78,9 @@ public class ORSetBenchmark {
   }
 
   /**
-   * What a store's local write does since issue 13: the mutation, then the current state joined
-   * with its delta (never the state the mutator returned). Compare with {@link #addWithDelta}.
+   * What a store's local write does since issue 13 for a user's mutator: the mutation, then the
+   * current state joined with its delta (never the state the mutator returned). The library's own
+   * mutators skip the join (it is the identity for them). Compare with {@link #addWithDelta}.
    */
   @Benchmark
   public ORSet<String> addThenJoinDelta() {

@@ -3,6 +3,7 @@ package dev.converge.crdt;
 import dev.converge.crdt.causal.VersionVector;
 import dev.converge.crdt.codec.StateReader;
 import dev.converge.crdt.codec.StateWriter;
+import dev.converge.crdt.internal.LawfulMutator;
 import java.util.Objects;
 import java.util.Set;
 
@@ -83,7 +84,8 @@ public final class GCounter implements Crdt<GCounter>, ReplicaPruning<GCounter> 
     if (amount < 0) {
       throw new IllegalArgumentException("a G-Counter only grows; amount " + amount);
     }
-    return (counter, ctx) -> counter.increment(ctx.replica(), amount);
+    return (Mutator<GCounter> & LawfulMutator)
+        (counter, ctx) -> counter.increment(ctx.replica(), amount);
   }
 
   /** The replicas with a non-zero count, ascending. O(1). */

@@ -4,6 +4,7 @@ import dev.converge.crdt.causal.HybridLogicalClock;
 import dev.converge.crdt.codec.StateReader;
 import dev.converge.crdt.codec.StateWriter;
 import dev.converge.crdt.codec.ValueCodec;
+import dev.converge.crdt.internal.LawfulMutator;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -111,7 +112,8 @@ public final class LWWRegister<V> implements Crdt<LWWRegister<V>>, ReplicaPrunin
   /** A mutator that assigns {@code newValue} on the running replica. */
   public static <V> Mutator<LWWRegister<V>> assigning(V newValue) {
     Objects.requireNonNull(newValue, "value");
-    return (register, ctx) -> register.assign(newValue, ctx.replica(), ctx.clock());
+    return (Mutator<LWWRegister<V>> & LawfulMutator)
+        (register, ctx) -> register.assign(newValue, ctx.replica(), ctx.clock());
   }
 
   /** The writer of the winning write, or no replica if nobody wrote. */

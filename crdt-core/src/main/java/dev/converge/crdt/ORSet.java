@@ -5,6 +5,7 @@ import dev.converge.crdt.causal.Dot;
 import dev.converge.crdt.codec.StateReader;
 import dev.converge.crdt.codec.StateWriter;
 import dev.converge.crdt.codec.ValueCodec;
+import dev.converge.crdt.internal.LawfulMutator;
 import dev.converge.crdt.internal.PersistentHashMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
@@ -196,13 +197,13 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
   /** A mutator that adds {@code element} on the running replica. */
   public static <E> Mutator<ORSet<E>> adding(E element) {
     Objects.requireNonNull(element, "element");
-    return (set, ctx) -> set.add(ctx.replica(), element);
+    return (Mutator<ORSet<E>> & LawfulMutator) (set, ctx) -> set.add(ctx.replica(), element);
   }
 
   /** A mutator that removes {@code element}. */
   public static <E> Mutator<ORSet<E>> removing(E element) {
     Objects.requireNonNull(element, "element");
-    return (set, ctx) -> set.remove(element);
+    return (Mutator<ORSet<E>> & LawfulMutator) (set, ctx) -> set.remove(element);
   }
 
   /** Every replica with a dot in the causal context; every element's dots are among them. O(1). */

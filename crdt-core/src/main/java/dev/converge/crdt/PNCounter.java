@@ -2,6 +2,7 @@ package dev.converge.crdt;
 
 import dev.converge.crdt.codec.StateReader;
 import dev.converge.crdt.codec.StateWriter;
+import dev.converge.crdt.internal.LawfulMutator;
 import java.util.Collections;
 import java.util.Objects;
 import java.util.Set;
@@ -95,12 +96,14 @@ public final class PNCounter implements Crdt<PNCounter>, ReplicaPruning<PNCounte
 
   /** A mutator that adds {@code amount} (negative to subtract) on the running replica. */
   public static Mutator<PNCounter> incrementBy(long amount) {
-    return (counter, ctx) -> counter.increment(ctx.replica(), amount);
+    return (Mutator<PNCounter> & LawfulMutator)
+        (counter, ctx) -> counter.increment(ctx.replica(), amount);
   }
 
   /** A mutator that subtracts {@code amount} (negative to add) on the running replica. */
   public static Mutator<PNCounter> decrementBy(long amount) {
-    return (counter, ctx) -> counter.decrement(ctx.replica(), amount);
+    return (Mutator<PNCounter> & LawfulMutator)
+        (counter, ctx) -> counter.decrement(ctx.replica(), amount);
   }
 
   /** The replicas that incremented or decremented, ascending. O(replicas). */

@@ -77,6 +77,7 @@ public final class InMemoryReplicaStore implements ReplicaStore {
                     StoreStates.inflate(
                         key.type(),
                         before,
+                        mutator,
                         Objects.requireNonNull(
                             mutator.apply(before, context), "mutator returned null"));
                 // Encode the delta, as the durable store does to log it: a value that cannot be

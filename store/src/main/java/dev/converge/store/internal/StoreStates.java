@@ -3,7 +3,9 @@ package dev.converge.store.internal;
 import dev.converge.crdt.Crdt;
 import dev.converge.crdt.CrdtType;
 import dev.converge.crdt.Mutation;
+import dev.converge.crdt.Mutator;
 import dev.converge.crdt.TypedState;
+import dev.converge.crdt.internal.LawfulMutator;
 import dev.converge.store.StoreException;
 
 /** State rules shared by the store implementations. Not part of the public API. */
@@ -27,9 +29,14 @@ final class StoreStates {
    * the join visits only the delta (O(delta), see each type's merge), so the write path keeps its
    * cost. When the delta adds nothing, the result is {@code before} itself with an empty delta, so
    * a stale mutator's delta (which may reuse dots the replica already issued) is never shipped.
-   * Types return the receiver from a merge that adds nothing, so the check is by reference.
+   * Types return the receiver from a merge that adds nothing, so the check is by reference. The
+   * library's own mutators ({@link LawfulMutator}) skip the join: for them it is the identity.
    */
-  static <T extends Crdt<T>> Mutation<T> inflate(CrdtType<T> type, T before, Mutation<T> mutation) {
+  static <T extends Crdt<T>> Mutation<T> inflate(
+      CrdtType<T> type, T before, Mutator<T> mutator, Mutation<T> mutation) {
+    if (mutator instanceof LawfulMutator) {
+      return mutation; // the library's own mutators: state == before ⊔ delta by the law suite
+    }
     T after = before.merge(mutation.delta());
     if (after == before) {
       return new Mutation<>(before, type.empty());

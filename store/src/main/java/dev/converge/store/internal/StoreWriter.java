@@ -247,6 +247,7 @@ final class StoreWriter implements Runnable {
           StoreStates.inflate(
               u.type(),
               before,
+              u.mutator(),
               Objects.requireNonNull(u.mutator().apply(before, context), "mutator returned null"));
       if (mutation.state() == before) {
         done.add(new Done<>(u.future(), mutation, null));
