@@ -20,6 +20,7 @@ import java.util.Objects;
  * @param adminToken if non-null, admin endpoints accept any client presenting {@code Authorization:
  *     Bearer <token>}; if null, they accept loopback clients only
  * @param security the gossip links' cluster secret and TLS settings
+ * @param membership the leave timeout, automatic removal and majority floor
  */
 public record DemoConfig(
     String nodeId,
@@ -30,7 +31,8 @@ public record DemoConfig(
     Path dataDir,
     String clusterName,
     String adminToken,
-    NodeSecurity security) {
+    NodeSecurity security,
+    MembershipSettings membership) {
 
   /** Default bind address: {@code 127.0.0.1}. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -68,9 +70,34 @@ public record DemoConfig(
         NodeSecurity.NONE);
   }
 
+  /** A node with the default {@link MembershipSettings}. */
+  public DemoConfig(
+      String nodeId,
+      String host,
+      int httpPort,
+      int gossipPort,
+      List<String> seeds,
+      Path dataDir,
+      String clusterName,
+      String adminToken,
+      NodeSecurity security) {
+    this(
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        MembershipSettings.DEFAULT);
+  }
+
   public DemoConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(security, "security");
+    Objects.requireNonNull(membership, "membership");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(clusterName, "clusterName");
     if (!nodeId.matches(NAME)) {
@@ -120,27 +147,86 @@ public record DemoConfig(
 
   public DemoConfig withHost(String newHost) {
     return new DemoConfig(
-        nodeId, newHost, httpPort, gossipPort, seeds, dataDir, clusterName, adminToken, security);
+        nodeId,
+        newHost,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        membership);
   }
 
   public DemoConfig withSeeds(List<String> newSeeds) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, newSeeds, dataDir, clusterName, adminToken, security);
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        newSeeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        membership);
   }
 
   public DemoConfig withDataDir(Path newDataDir) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, seeds, newDataDir, clusterName, adminToken, security);
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        newDataDir,
+        clusterName,
+        adminToken,
+        security,
+        membership);
   }
 
   public DemoConfig withAdminToken(String token) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, token, security);
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        token,
+        security,
+        membership);
   }
 
   public DemoConfig withSecurity(NodeSecurity newSecurity) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, adminToken, newSecurity);
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        newSecurity,
+        membership);
+  }
+
+  public DemoConfig withMembership(MembershipSettings newMembership) {
+    return new DemoConfig(
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        newMembership);
   }
 
   /** Whether the node keeps its state in memory only. */
@@ -169,6 +255,8 @@ public record DemoConfig(
         + (adminToken == null ? "(none: loopback only)" : "(set)")
         + ", security="
         + security
+        + ", membership="
+        + membership
         + "]";
   }
 
