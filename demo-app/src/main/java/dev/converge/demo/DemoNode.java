@@ -168,9 +168,23 @@ public final class DemoNode implements AutoCloseable {
               try {
                 DemoNode node = start(config);
                 // SIGTERM (and Ctrl-C) leave the cluster gracefully: close() hands off what the
-                // peers have not acknowledged, for at most --leave-timeout-ms.
+                // peers have not acknowledged, for at most --leave-timeout-ms. Printed, not logged:
+                // java.util.logging's own shutdown hook may already have closed its handlers.
                 Runtime.getRuntime()
-                    .addShutdownHook(new Thread(node::close, "converge-demo-shutdown"));
+                    .addShutdownHook(
+                        new Thread(
+                            () -> {
+                              System.out.println(
+                                  "node " + config.nodeId() + " stopping: leaving the cluster");
+                              node.close();
+                              System.out.println(
+                                  "node "
+                                      + config.nodeId()
+                                      + " stopped (status "
+                                      + Departure.name(node.replicator().status())
+                                      + ")");
+                            },
+                            "converge-demo-shutdown"));
                 System.out.println("node " + config.nodeId() + " ready: open " + node.url() + "/");
                 return 0;
               } catch (IllegalStateException e) {
