@@ -102,10 +102,16 @@ public final class DemoFlags {
             + MembershipSettings.DEFAULT.leaveTimeoutMillis()
             + ")",
         "  --auto-remove-unreachable-ms N",
-        "                         remove a member unreachable for N ms, 0 for never (default 0);",
-        "                         risky: both sides of a long partition remove each other",
+        "                         remove a member unreachable for N ms: 0 for never (default),",
+        "                         else "
+            + MembershipSettings.MIN_AUTO_REMOVE_MILLIS
+            + "-"
+            + MembershipSettings.MAX_AUTO_REMOVE_MILLIS
+            + "; risky: both sides of a long partition remove each other",
         "  --min-quorum-size N    floor of a majority, e.g. 3 in a 5-node cluster, so a node that",
-        "                         knows few members cannot reach a too-small majority (default "
+        "                         knows few members cannot reach a too-small majority, 1-"
+            + MembershipSettings.MAX_MIN_QUORUM_SIZE
+            + " (default "
             + MembershipSettings.DEFAULT.minQuorumSize()
             + ")",
         "  --help                 print this help",
