@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Whole-process fault test: 5 demo nodes, each a JVM in its own network namespace, a client
-# workload, and a nemesis (partitions, 30% loss, kill -9, a wiped data directory); an independent
-# checker judges every run. Needs root (network namespaces, iptables). See README "Fault test".
+# workload, and a nemesis (partitions, 30% loss, kill -9, a wiped data directory, a node replaced
+# under a new id and removed, a graceful leave and restart); an independent checker judges every
+# run. Needs root (network namespaces, iptables). See README "Fault test".
 #
 #   ./fault-test.sh [--runs N] [--seed S] [--seconds T] [--rate R]
 #

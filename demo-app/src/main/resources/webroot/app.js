@@ -222,6 +222,7 @@
       state.node = r.json.node;
       $('node-id').textContent = r.json.node;
       $('node-id-2').textContent = r.json.node;
+      $('node-id-3').textContent = r.json.node;
       document.title = 'Converge · ' + r.json.node;
       colorOf(r.json.node);
       renderPeers();
@@ -242,17 +243,20 @@
     }
     for (const p of c.peers) {
       const chip = document.createElement('span');
-      const status = p.partitioned ? 'partitioned' : p.reachable ? 'reachable' : 'unreachable';
+      const status = reachability(p);
       chip.className = 'peer ' + status;
       chip.setAttribute('data-testid', 'peer-' + p.id);
       chip.dataset.status = status;
-      chip.title = p.id + ' at ' + p.gossip + ': ' + status;
+      chip.dataset.memberStatus = p.status;
+      chip.title = p.id + ' at ' + p.gossip + ': ' + p.status + ', ' + status;
       const dot = document.createElement('span');
       dot.className = 'dot';
       chip.appendChild(dot);
-      chip.appendChild(document.createTextNode(p.id + ' · ' + status));
+      // "up" is the normal case: the chip names only the other lifecycle states.
+      chip.appendChild(document.createTextNode(p.id + (p.status === 'up' ? '' : ' · ' + p.status) + ' · ' + status));
       peers.appendChild(chip);
     }
+    renderMembers();
     const banner = $('partition-banner');
     if (c.partitioned.length > 0) {
       banner.hidden = false;
@@ -262,6 +266,68 @@
       banner.hidden = true;
     }
     document.body.classList.toggle('is-partitioned', c.partitioned.length > 0);
+  }
+
+  function reachability(p) {
+    return p.partitioned ? 'partitioned' : p.reachable ? 'reachable' : 'unreachable';
+  }
+
+  const LIFECYCLE_TEXT = {
+    leaving: (n) => n + ' is leaving the cluster: it hands its peers the writes they have not acknowledged, then stops serving data.',
+    left: (n) => n + ' has left the cluster: its peers no longer count it, and it serves no data. Restart it to rejoin.',
+    removed: (n) => n + ' was removed from the cluster: its writes are refused. Restart it with an empty data directory' +
+      ' (or in memory) to rejoin as a new incarnation.',
+  };
+
+  // The cluster panel: this node's own status, then every member with its status and reachability.
+  function renderMembers() {
+    const c = state.cluster;
+    const self = $('self-status');
+    self.textContent = c.status;
+    self.dataset.status = c.status;
+    const gone = c.status === 'leaving' || c.status === 'left' || c.status === 'removed';
+    $('leave').disabled = gone;
+    const banner = $('lifecycle-banner');
+    banner.hidden = !gone;
+    banner.textContent = gone ? LIFECYCLE_TEXT[c.status](c.node) : '';
+    document.body.classList.toggle('has-left', gone);
+
+    const rows = $('member-rows');
+    rows.replaceChildren();
+    rows.appendChild(memberRow(c.node + ' (this)', c.node, c.status, 'this node', c.incarnation, null));
+    for (const p of c.peers) {
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.className = 'btn danger';
+      remove.textContent = 'Remove';
+      remove.title = 'POST /admin/remove: ' + p.id + ' is gone for good';
+      remove.setAttribute('data-testid', 'remove-' + p.id);
+      remove.disabled = gone;
+      remove.addEventListener('click', () => removeMember(p.id));
+      rows.appendChild(memberRow(p.id, p.id, p.status, reachability(p), p.incarnation, remove));
+    }
+  }
+
+  function memberRow(label, id, status, reach, incarnation, button) {
+    const tr = document.createElement('tr');
+    tr.setAttribute('data-testid', 'member-' + id);
+    tr.dataset.node = id;
+    tr.appendChild(cell(label));
+    const st = cell(status, 'member-status');
+    const badge = document.createElement('span');
+    badge.className = 'status';
+    badge.dataset.status = status;
+    badge.textContent = status;
+    st.replaceChildren(badge);
+    tr.appendChild(st);
+    const rc = cell(reach, 'member-reachability', 'reach');
+    rc.dataset.reach = reach;
+    tr.appendChild(rc);
+    tr.appendChild(cell(incarnation || '–', null, 'mono small'));
+    const actions = document.createElement('td');
+    if (button) actions.appendChild(button);
+    tr.appendChild(actions);
+    return tr;
   }
 
   function adminHeaders() {
@@ -310,6 +376,43 @@
       }
     } catch (e) {
       showMessage('error', 'Heal failed: ' + e);
+    }
+    loadCluster();
+  }
+
+  async function leaveCluster() {
+    const node = state.node || 'this node';
+    if (!window.confirm('Leave the cluster with ' + node + '?\n\nIt hands its peers what they have not ' +
+        'acknowledged, then they stop counting it. It keeps serving this page but no data; restart it to rejoin.')) {
+      return;
+    }
+    try {
+      const r = await admin('/admin/leave');
+      if (r.ok) {
+        showMessage('ok', node + ' is leaving the cluster (status ' + r.json.status + ').');
+      } else {
+        showMessage('error', 'Leave refused (' + r.status + '): ' + (r.json ? r.json.error : ''));
+      }
+    } catch (e) {
+      showMessage('error', 'Leave failed: ' + e);
+    }
+    loadCluster();
+  }
+
+  async function removeMember(id) {
+    if (!window.confirm('Remove ' + id + ' from the cluster for good?\n\nIts peers stop counting it; ' +
+        'writes that never left it are lost; if it comes back it is refused, unless as a new incarnation.')) {
+      return;
+    }
+    try {
+      const r = await admin('/admin/remove', { nodeId: id });
+      if (r.ok) {
+        showMessage('ok', 'Removed ' + r.json.removed + ' from the cluster.');
+      } else {
+        showMessage('error', 'Remove refused (' + r.status + '): ' + (r.json ? r.json.error : ''));
+      }
+    } catch (e) {
+      showMessage('error', 'Remove failed: ' + e);
     }
     loadCluster();
   }
@@ -525,6 +628,7 @@
   function start() {
     $('partition').addEventListener('click', partition);
     $('heal').addEventListener('click', heal);
+    $('leave').addEventListener('click', leaveCluster);
     $('new-post').addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const id = $('new-post-id').value.trim();

@@ -21,6 +21,7 @@ import java.util.Objects;
  *     Bearer <token>}; if null, they accept loopback clients only
  * @param security the gossip links' cluster secret and TLS settings
  * @param dnsSeeds the DNS name (and servers) that list more seeds, looked up again every 10 s
+ * @param membership the leave timeout, automatic removal and majority floor
  */
 public record DemoConfig(
     String nodeId,
@@ -32,7 +33,8 @@ public record DemoConfig(
     String clusterName,
     String adminToken,
     NodeSecurity security,
-    DnsSeeds dnsSeeds) {
+    DnsSeeds dnsSeeds,
+    MembershipSettings membership) {
 
   /** Default bind address: {@code 127.0.0.1}. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -91,13 +93,15 @@ public record DemoConfig(
         clusterName,
         adminToken,
         security,
-        DnsSeeds.NONE);
+        DnsSeeds.NONE,
+        MembershipSettings.DEFAULT);
   }
 
   public DemoConfig {
     Objects.requireNonNull(nodeId, "nodeId");
     Objects.requireNonNull(security, "security");
     Objects.requireNonNull(dnsSeeds, "dnsSeeds");
+    Objects.requireNonNull(membership, "membership");
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(clusterName, "clusterName");
     if (!nodeId.matches(NAME)) {
@@ -156,7 +160,8 @@ public record DemoConfig(
         clusterName,
         adminToken,
         security,
-        dnsSeeds);
+        dnsSeeds,
+        membership);
   }
 
   public DemoConfig withSeeds(List<String> newSeeds) {
@@ -170,7 +175,8 @@ public record DemoConfig(
         clusterName,
         adminToken,
         security,
-        dnsSeeds);
+        dnsSeeds,
+        membership);
   }
 
   public DemoConfig withDataDir(Path newDataDir) {
@@ -184,12 +190,23 @@ public record DemoConfig(
         clusterName,
         adminToken,
         security,
-        dnsSeeds);
+        dnsSeeds,
+        membership);
   }
 
   public DemoConfig withAdminToken(String token) {
     return new DemoConfig(
-        nodeId, host, httpPort, gossipPort, seeds, dataDir, clusterName, token, security, dnsSeeds);
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        token,
+        security,
+        dnsSeeds,
+        membership);
   }
 
   public DemoConfig withSecurity(NodeSecurity newSecurity) {
@@ -203,7 +220,23 @@ public record DemoConfig(
         clusterName,
         adminToken,
         newSecurity,
-        dnsSeeds);
+        dnsSeeds,
+        membership);
+  }
+
+  public DemoConfig withMembership(MembershipSettings newMembership) {
+    return new DemoConfig(
+        nodeId,
+        host,
+        httpPort,
+        gossipPort,
+        seeds,
+        dataDir,
+        clusterName,
+        adminToken,
+        security,
+        dnsSeeds,
+        newMembership);
   }
 
   public DemoConfig withDnsSeeds(DnsSeeds newDnsSeeds) {
@@ -217,7 +250,8 @@ public record DemoConfig(
         clusterName,
         adminToken,
         security,
-        newDnsSeeds);
+        newDnsSeeds,
+        membership);
   }
 
   /** Whether the node keeps its state in memory only. */
@@ -248,6 +282,8 @@ public record DemoConfig(
         + security
         + ", dnsSeeds="
         + dnsSeeds
+        + ", membership="
+        + membership
         + "]";
   }
 

@@ -51,7 +51,10 @@ public final class DemoFlags {
           "--cluster-secret-file",
           "--tls-cert",
           "--tls-key",
-          "--tls-ca");
+          "--tls-ca",
+          "--leave-timeout-ms",
+          "--auto-remove-unreachable-ms",
+          "--min-quorum-size");
 
   /** Flags that take no value. */
   private static final Set<String> SWITCHES = Set.of("--in-memory", "--tls-client-auth");
@@ -104,6 +107,27 @@ public final class DemoFlags {
         "  --tls-key PATH         the certificate's private key (PEM)",
         "  --tls-ca PATH          authorities (PEM) a peer's certificate must chain to",
         "  --tls-client-auth      mutual TLS: refuse peers without a trusted certificate",
+        "  --leave-timeout-ms N   how long a graceful leave (POST /admin/leave, SIGTERM) may hand",
+        "                         off unacknowledged writes to peers, "
+            + MembershipSettings.MIN_LEAVE_TIMEOUT_MILLIS
+            + "-"
+            + MembershipSettings.MAX_LEAVE_TIMEOUT_MILLIS
+            + " (default "
+            + MembershipSettings.DEFAULT.leaveTimeoutMillis()
+            + ")",
+        "  --auto-remove-unreachable-ms N",
+        "                         remove a member unreachable for N ms: 0 for never (default),",
+        "                         else "
+            + MembershipSettings.MIN_AUTO_REMOVE_MILLIS
+            + "-"
+            + MembershipSettings.MAX_AUTO_REMOVE_MILLIS
+            + "; risky: both sides of a long partition remove each other",
+        "  --min-quorum-size N    floor of a majority, e.g. 3 in a 5-node cluster, so a node that",
+        "                         knows few members cannot reach a too-small majority, 1-"
+            + MembershipSettings.MAX_MIN_QUORUM_SIZE
+            + " (default "
+            + MembershipSettings.DEFAULT.minQuorumSize()
+            + ")",
         "  --help                 print this help",
         "",
         "Example: --node-id n1 --http-port 8081 --gossip-port 7001"
@@ -131,6 +155,9 @@ public final class DemoFlags {
     String seedDns = null;
     Integer seedDnsPort = null;
     List<String> dnsServers = List.of();
+    long leaveTimeout = MembershipSettings.DEFAULT.leaveTimeoutMillis();
+    long autoRemove = MembershipSettings.DEFAULT.autoRemoveUnreachableAfterMillis();
+    int minQuorum = MembershipSettings.DEFAULT.minQuorumSize();
     Set<String> seen = new HashSet<>();
 
     for (int i = 0; i < args.size(); i++) {
@@ -261,6 +288,57 @@ public final class DemoFlags {
             default -> tlsCa = file;
           }
         }
+        case "--leave-timeout-ms" -> {
+          Long millis =
+              number(
+                  value,
+                  MembershipSettings.MIN_LEAVE_TIMEOUT_MILLIS,
+                  MembershipSettings.MAX_LEAVE_TIMEOUT_MILLIS);
+          if (millis == null) {
+            return new Invalid(
+                "--leave-timeout-ms must be a number of milliseconds "
+                    + MembershipSettings.MIN_LEAVE_TIMEOUT_MILLIS
+                    + "-"
+                    + MembershipSettings.MAX_LEAVE_TIMEOUT_MILLIS
+                    + ", got \""
+                    + value
+                    + "\"");
+          }
+          leaveTimeout = millis;
+        }
+        case "--auto-remove-unreachable-ms" -> {
+          Long millis =
+              value.equals("0")
+                  ? Long.valueOf(0)
+                  : number(
+                      value,
+                      MembershipSettings.MIN_AUTO_REMOVE_MILLIS,
+                      MembershipSettings.MAX_AUTO_REMOVE_MILLIS);
+          if (millis == null) {
+            return new Invalid(
+                "--auto-remove-unreachable-ms must be 0 (off) or a number of milliseconds "
+                    + MembershipSettings.MIN_AUTO_REMOVE_MILLIS
+                    + "-"
+                    + MembershipSettings.MAX_AUTO_REMOVE_MILLIS
+                    + " (the failure detector needs about a second to call a peer unreachable),"
+                    + " got \""
+                    + value
+                    + "\"");
+          }
+          autoRemove = millis;
+        }
+        case "--min-quorum-size" -> {
+          Long size = number(value, 1, MembershipSettings.MAX_MIN_QUORUM_SIZE);
+          if (size == null) {
+            return new Invalid(
+                "--min-quorum-size must be a number 1-"
+                    + MembershipSettings.MAX_MIN_QUORUM_SIZE
+                    + ", got \""
+                    + value
+                    + "\"");
+          }
+          minQuorum = size.intValue();
+        }
         default -> throw new AssertionError(flag);
       }
     }
@@ -285,9 +363,20 @@ public final class DemoFlags {
       NodeSecurity security = new NodeSecurity(secret, tlsCert, tlsKey, tlsCa, tlsClientAuth);
       DnsSeeds dns =
           new DnsSeeds(seedDns, seedDnsPort == null ? 0 : seedDnsPort, List.copyOf(dnsServers));
+      MembershipSettings membership = new MembershipSettings(leaveTimeout, autoRemove, minQuorum);
       return new Run(
           new DemoConfig(
-              nodeId, host, httpPort, gossipPort, seeds, dir, cluster, adminToken, security, dns));
+              nodeId,
+              host,
+              httpPort,
+              gossipPort,
+              seeds,
+              dir,
+              cluster,
+              adminToken,
+              security,
+              dns,
+              membership));
     } catch (IllegalArgumentException | IllegalStateException e) {
       return new Invalid(e.getMessage());
     }
@@ -299,6 +388,15 @@ public final class DemoFlags {
     } catch (InvalidPathException e) {
       return null;
     }
+  }
+
+  /* A decimal number in [min, max], or null: no sign, no spaces, no overflow. */
+  private static Long number(String text, long min, long max) {
+    if (!text.matches("[0-9]{1,12}")) {
+      return null;
+    }
+    long n = Long.parseLong(text);
+    return n >= min && n <= max ? n : null;
   }
 
   private static Integer port(String text) {

@@ -46,6 +46,7 @@ public final class DemoNode implements AutoCloseable {
   private final HttpApi api;
   private final HttpServer server;
   private final Replicator replicator;
+  private final Departure departure;
   private final String url;
   private volatile boolean closed;
 
@@ -55,12 +56,14 @@ public final class DemoNode implements AutoCloseable {
       HttpApi api,
       HttpServer server,
       Replicator replicator,
+      Departure departure,
       String url) {
     this.config = config;
     this.vertx = vertx;
     this.api = api;
     this.server = server;
     this.replicator = replicator;
+    this.departure = departure;
     this.url = url;
   }
 
@@ -109,7 +112,8 @@ public final class DemoNode implements AutoCloseable {
       String url = "http://" + advertisedHost(config.host()) + ":" + server.actualPort();
       replicator = Replicator.create(vertx, syncOptions(config, url));
       replicator.start().await();
-      api.attach(replicator, url);
+      Departure departure = new Departure(replicator, config.nodeId());
+      api.attach(replicator, url, departure);
       LOG.log(
           Level.INFO,
           "demo node {0} serves {1} (gossip {2}:{3}, {4})",
@@ -118,7 +122,7 @@ public final class DemoNode implements AutoCloseable {
           config.host(),
           String.valueOf(replicator.port()),
           config.inMemory() ? "in memory" : "data in " + config.dataDir().toAbsolutePath());
-      return new DemoNode(config, vertx, api, server, replicator, url);
+      return new DemoNode(config, vertx, api, server, replicator, departure, url);
     } catch (Exception e) { // Future.await() rethrows checked causes such as BindException
       closeQuietly(server, replicator, vertx);
       throw new IllegalStateException(
@@ -128,7 +132,7 @@ public final class DemoNode implements AutoCloseable {
 
   /** The replicator's options of a node with {@code config} that serves HTTP at {@code url}. */
   static SyncOptions syncOptions(DemoConfig config, String url) {
-    SyncOptions options = config.security().applyTo(demoTimers());
+    SyncOptions options = config.membership().applyTo(config.security().applyTo(demoTimers()));
     return config
         .dnsSeeds()
         .applyTo(options)
@@ -167,8 +171,24 @@ public final class DemoNode implements AutoCloseable {
             config -> {
               try {
                 DemoNode node = start(config);
+                // SIGTERM (and Ctrl-C) leave the cluster gracefully: close() hands off what the
+                // peers have not acknowledged, for at most --leave-timeout-ms. Printed, not logged:
+                // java.util.logging's own shutdown hook may already have closed its handlers.
                 Runtime.getRuntime()
-                    .addShutdownHook(new Thread(node::close, "converge-demo-shutdown"));
+                    .addShutdownHook(
+                        new Thread(
+                            () -> {
+                              System.out.println(
+                                  "node " + config.nodeId() + " stopping: leaving the cluster");
+                              node.close();
+                              System.out.println(
+                                  "node "
+                                      + config.nodeId()
+                                      + " stopped (status "
+                                      + Departure.name(node.replicator().status())
+                                      + ")");
+                            },
+                            "converge-demo-shutdown"));
                 System.out.println("node " + config.nodeId() + " ready: open " + node.url() + "/");
                 return 0;
               } catch (IllegalStateException e) {
@@ -208,7 +228,11 @@ public final class DemoNode implements AutoCloseable {
     return replicator;
   }
 
-  /** Stops serving, leaves the cluster, closes the store. Blocks; idempotent. */
+  /**
+   * Leaves the cluster gracefully (unless it has already, through {@code POST /admin/leave}), stops
+   * serving, closes the store. Blocks for at most the leave timeout and the closing of the store;
+   * idempotent.
+   */
   @Override
   public void close() {
     if (closed) {
@@ -216,7 +240,14 @@ public final class DemoNode implements AutoCloseable {
     }
     closed = true;
     api.detach();
-    closeQuietly(server, replicator, vertx);
+    try {
+      server.close().await();
+      departure.leave().await();
+    } catch (RuntimeException e) {
+      LOG.log(Level.WARNING, "error while stopping", e);
+    } finally {
+      vertx.close().await();
+    }
     LOG.log(Level.INFO, "demo node {0} stopped", config.nodeId());
   }
 

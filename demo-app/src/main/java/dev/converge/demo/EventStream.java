@@ -46,6 +46,7 @@ final class EventStream {
   private final long flushTimer;
   private final long heartbeatTimer;
   private final AtomicBoolean flushing = new AtomicBoolean();
+  private final AtomicBoolean closed = new AtomicBoolean();
 
   EventStream(Vertx vertx, Replicator replicator, Posts posts) {
     this.vertx = vertx;
@@ -85,8 +86,11 @@ final class EventStream {
     response.write("retry: 2000\n: connected\n\n");
   }
 
-  /** Ends every stream and stops listening. */
+  /** Ends every stream and stops listening. Idempotent. */
   void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
     subscription.close();
     vertx.cancelTimer(flushTimer);
     vertx.cancelTimer(heartbeatTimer);

@@ -1,8 +1,10 @@
 package dev.converge.demo;
 
+import dev.converge.store.StoreException;
 import dev.converge.sync.ClusterMember;
 import dev.converge.sync.Consistency;
 import dev.converge.sync.ConsistencyException;
+import dev.converge.sync.MemberStatus;
 import dev.converge.sync.Replicator;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
@@ -35,8 +37,11 @@ import java.util.TreeSet;
  * /api}, {@code /admin} and {@code /health} is JSON; every error is {@code {"error": "..."}} with a
  * 4xx or 503 status; bad input never yields a 500.
  *
- * <p>Requests that arrive before the replicator runs get 503. Handlers never block: replicator
- * futures complete on the replicator's context and the response is written from there.
+ * <p>Requests that arrive before the replicator runs get 503. Once the node has begun to leave the
+ * cluster ({@code POST /admin/leave}), the server keeps answering: {@code /api/cluster}, {@code
+ * /health} and {@code /metrics} report status {@code leaving}, then {@code left}; routes that need
+ * the store get 503. Handlers never block: replicator futures complete on the replicator's context
+ * and the response is written from there.
  */
 final class HttpApi {
 
@@ -57,11 +62,12 @@ final class HttpApi {
   private static final String USER = "(?<user>[^/]*)";
 
   /** What exists once the replicator runs. */
-  private record Running(Replicator replicator, Posts posts, EventStream events, String url) {}
+  record Running(
+      Replicator replicator, Posts posts, EventStream events, String url, Departure departure) {}
 
   private final Vertx vertx;
   private final DemoConfig config;
-  private final AdminGuard admin;
+  private final AdminRoutes admin;
   private final PrometheusMetrics metrics = new PrometheusMetrics();
   private final CorsPolicy cors = new CorsPolicy(this::memberUrls);
   private final BodyHandler body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
@@ -70,13 +76,17 @@ final class HttpApi {
   HttpApi(Vertx vertx, DemoConfig config) {
     this.vertx = vertx;
     this.config = config;
-    this.admin = new AdminGuard(config.adminToken());
+    this.admin = new AdminRoutes(config);
   }
 
-  /** Serves with {@code replicator}, which has started; {@code url} is this node's HTTP URL. */
-  void attach(Replicator replicator, String url) {
+  /**
+   * Serves with {@code replicator}, which has started; {@code url} is this node's HTTP URL; {@code
+   * departure} is the node's leave, shared with whoever else may start it.
+   */
+  void attach(Replicator replicator, String url, Departure departure) {
     Posts posts = new Posts(replicator, config.nodeId());
-    running = new Running(replicator, posts, new EventStream(vertx, replicator, posts), url);
+    running =
+        new Running(replicator, posts, new EventStream(vertx, replicator, posts), url, departure);
   }
 
   /** Stops serving: later requests get 503, event streams end. */
@@ -134,8 +144,20 @@ final class HttpApi {
         (ctx, c) -> posts().removeLiker(id(ctx), user(ctx), c));
     on(router, HttpMethod.GET, "/api/cluster", "/api/cluster", this::cluster);
     on(router, HttpMethod.GET, "/api/events", "/api/events", ctx -> running().events().handle(ctx));
-    on(router, HttpMethod.POST, "/admin/partition", "/admin/partition", this::partition);
-    on(router, HttpMethod.POST, "/admin/heal", "/admin/heal", this::heal);
+    on(
+        router,
+        HttpMethod.POST,
+        "/admin/partition",
+        "/admin/partition",
+        ctx -> admin.partition(ctx, running()));
+    on(router, HttpMethod.POST, "/admin/heal", "/admin/heal", ctx -> admin.heal(ctx, running()));
+    on(router, HttpMethod.POST, "/admin/leave", "/admin/leave", ctx -> admin.leave(ctx, running()));
+    on(
+        router,
+        HttpMethod.POST,
+        "/admin/remove",
+        "/admin/remove",
+        ctx -> admin.remove(ctx, running()));
     on(router, HttpMethod.GET, "/health", "/health", this::health);
     on(router, HttpMethod.GET, "/metrics", "/metrics", this::metrics);
     String files = "/(?!api/|admin/|health$|metrics$).*";
@@ -199,8 +221,13 @@ final class HttpApi {
         .handler(body)
         .handler(
             ctx -> {
-              if (running == null && !label.equals("/health")) {
+              Running r = running;
+              if (r == null && !label.equals("/health")) {
                 ctx.fail(new ApiException(503, "the node is not serving (starting or stopping)"));
+                return;
+              }
+              if (r != null && r.departure().started() && needsStore(label)) {
+                ctx.fail(r.departure().refusal());
                 return;
               }
               ctx.next();
@@ -237,10 +264,11 @@ final class HttpApi {
     Running r = running();
     Set<String> partitioned = r.replicator().faults().partitioned();
     JsonArray peers = new JsonArray();
-    for (ClusterMember m : r.replicator().members()) {
+    for (ClusterMember m : members(r)) {
       peers.add(
           new JsonObject()
               .put("id", m.nodeId())
+              .put("status", Departure.name(m.status()))
               .put("reachable", m.reachable())
               .put("partitioned", partitioned.contains(m.nodeId()))
               .put("http", m.metadata().get("http"))
@@ -256,6 +284,7 @@ final class HttpApi {
         200,
         new JsonObject()
             .put("node", config.nodeId())
+            .put("status", Departure.name(r.departure().status()))
             .put("cluster", config.clusterName())
             .put("http", r.url())
             .put("gossip", config.host() + ":" + r.replicator().port())
@@ -265,51 +294,27 @@ final class HttpApi {
             .encode());
   }
 
-  private void partition(RoutingContext ctx) {
-    admin.check(ctx.request());
-    JsonObject request = jsonBody(ctx);
-    Object value = request.getValue("peers");
-    if (!(value instanceof JsonArray array) || array.isEmpty()) {
-      throw ApiException.badRequest("body must be {\"peers\": [\"node-id\", ...]} with 1 or more");
-    }
-    if (array.size() > MAX_PARTITION_PEERS) {
-      throw ApiException.badRequest("at most " + MAX_PARTITION_PEERS + " peers");
-    }
-    Set<String> peers = new TreeSet<>(running().replicator().faults().partitioned());
-    for (Object peer : array) {
-      if (!(peer instanceof String s) || !Posts.validName(s)) {
-        throw ApiException.badRequest(
-            "peers must be node ids of 1-64 letters, digits, '-', '_', '.'");
-      }
-      if (s.equals(config.nodeId())) {
-        throw ApiException.badRequest("a node cannot be partitioned from itself");
-      }
-      peers.add(s);
-    }
-    running().replicator().faults().partition(peers);
-    LOG.log(Level.INFO, "node {0} partitioned from {1}", config.nodeId(), peers);
-    json(ctx, 200, faultsJson().encode());
+  /* Routes that read or write posts: refused once the node has begun to leave. */
+  private static boolean needsStore(String label) {
+    return label.startsWith("/api/posts") || label.equals("/api/events");
   }
 
-  private void heal(RoutingContext ctx) {
-    admin.check(ctx.request());
-    running().replicator().faults().heal();
-    LOG.log(Level.INFO, "node {0} healed", config.nodeId());
-    json(ctx, 200, faultsJson().encode());
-  }
-
-  private JsonObject faultsJson() {
-    return new JsonObject()
-        .put("node", config.nodeId())
-        .put(
-            "partitioned",
-            new JsonArray(
-                List.copyOf(new TreeSet<>(running().replicator().faults().partitioned()))));
+  /* The members to show: none once this node has left (its view is no longer kept up). */
+  static List<ClusterMember> members(Running r) {
+    return r.departure().finished() ? List.of() : r.replicator().members();
   }
 
   private void health(RoutingContext ctx) {
-    if (running == null) {
+    Running r = running;
+    if (r == null) {
       throw new ApiException(503, "the node is not serving (starting or stopping)");
+    }
+    if (r.departure().started()) {
+      throw r.departure().refusal();
+    }
+    if (r.replicator().status() == MemberStatus.REMOVED) {
+      throw r.departure()
+          .removedRefusal("node " + config.nodeId() + " was removed from the cluster");
     }
     json(ctx, 200, new JsonObject().put("status", "ok").put("node", config.nodeId()).encode());
   }
@@ -318,7 +323,7 @@ final class HttpApi {
     Running r = running();
     String text =
         metrics.render(
-            r.replicator().metrics(), r.replicator().members(), r.events().clientCount());
+            r.replicator().metrics(), members(r), r.departure().status(), r.events().clientCount());
     ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, PrometheusMetrics.CONTENT_TYPE).end(text);
   }
 
@@ -392,7 +397,8 @@ final class HttpApi {
     return s;
   }
 
-  private static JsonObject jsonBody(RoutingContext ctx) {
+  /** The request's body as a JSON object; a 400 if it is missing, malformed or not an object. */
+  static JsonObject jsonBody(RoutingContext ctx) {
     if (ctx.body() == null || ctx.body().isEmpty()) {
       throw ApiException.badRequest("a JSON object body is required");
     }
@@ -434,7 +440,7 @@ final class HttpApi {
     Set<String> urls = new LinkedHashSet<>();
     if (r != null) {
       urls.add(r.url());
-      for (ClusterMember m : r.replicator().members()) {
+      for (ClusterMember m : members(r)) {
         String url = m.metadata().get("http");
         if (url != null) {
           urls.add(url);
@@ -448,7 +454,8 @@ final class HttpApi {
     result.onSuccess(post -> json(ctx, 200, post.encode())).onFailure(ctx::fail);
   }
 
-  private static void json(RoutingContext ctx, int status, String body) {
+  /** Answers {@code body} (JSON) with {@code status}, unless the response has ended. */
+  static void json(RoutingContext ctx, int status, String body) {
     if (ctx.response().ended()) {
       return;
     }
@@ -471,6 +478,18 @@ final class HttpApi {
               .put("members", ce.members())
               .put("keptLocally", ce.operation() == ConsistencyException.Operation.WRITE)
               .encode());
+    } else if (e instanceof StoreException.Closed) {
+      // A request that was under way when the node began to leave (or stop).
+      Running r = running;
+      ApiException stopped =
+          r != null && r.departure().started()
+              ? r.departure().refusal()
+              : new ApiException(503, "the node is not serving (starting or stopping)");
+      json(ctx, 503, stopped.body().encode());
+    } else if (e instanceof IllegalStateException
+        && running != null
+        && running.replicator().status() == MemberStatus.REMOVED) {
+      json(ctx, 503, running.departure().removedRefusal(e.getMessage()).body().encode());
     } else if (e instanceof DecodeException) {
       error(ctx, 400, "invalid JSON body");
     } else if (status(ctx) == 413) {

@@ -1,6 +1,7 @@
 package dev.converge.demo;
 
 import dev.converge.sync.ClusterMember;
+import dev.converge.sync.MemberStatus;
 import dev.converge.sync.SyncMetrics;
 import java.util.List;
 import java.util.Map;
@@ -29,8 +30,8 @@ final class PrometheusMetrics {
         .increment();
   }
 
-  /** The exposition text. */
-  String render(SyncMetrics sync, List<ClusterMember> members, int sseClients) {
+  /** The exposition text; {@code self} is this node's own status. */
+  String render(SyncMetrics sync, List<ClusterMember> members, MemberStatus self, int sseClients) {
     StringBuilder out = new StringBuilder(4096);
     header(out, "converge_http_requests_total", "counter", "HTTP requests answered.");
     Map<String, Long> sorted = new TreeMap<>();
@@ -144,6 +145,35 @@ final class PrometheusMetrics {
         "1 if the failure detector hears the peer and it is not partitioned, else 0.");
     for (ClusterMember m : members) {
       sample(out, "converge_peer_reachable", m.nodeId(), m.reachable() ? 1 : 0);
+    }
+    header(
+        out,
+        "converge_peer_status",
+        "gauge",
+        "1 for the member's current lifecycle status (joining, up, leaving), 0 for the others.");
+    for (ClusterMember m : members) {
+      for (MemberStatus s : MemberStatus.values()) {
+        out.append("converge_peer_status{peer=\"")
+            .append(escape(m.nodeId()))
+            .append("\",status=\"")
+            .append(Departure.name(s))
+            .append("\"} ")
+            .append(m.status() == s ? 1 : 0)
+            .append('\n');
+      }
+    }
+    header(
+        out,
+        "converge_node_status",
+        "gauge",
+        "1 for this node's own lifecycle status (joining, up, leaving, left, removed), 0 for the"
+            + " others.");
+    for (MemberStatus s : MemberStatus.values()) {
+      out.append("converge_node_status{status=\"")
+          .append(Departure.name(s))
+          .append("\"} ")
+          .append(self == s ? 1 : 0)
+          .append('\n');
     }
     header(out, "converge_sse_clients", "gauge", "Open /api/events streams.");
     out.append("converge_sse_clients ").append(sseClients).append('\n');

@@ -67,7 +67,7 @@ final class DemoCluster implements AutoCloseable {
     return nodes.get(i).url();
   }
 
-  /** Waits until every node sees every other node reachable. */
+  /** Waits until every node is up and sees every other node up and reachable. */
   void awaitMembership() {
     for (int i = 0; i < nodes.size(); i++) {
       int index = i;
@@ -76,10 +76,13 @@ final class DemoCluster implements AutoCloseable {
           url(i) + "/api/cluster",
           json -> {
             JsonArray peers = json.getJsonArray("peers");
-            return peers.size() == nodes.size() - 1
-                && peers.stream().allMatch(p -> ((JsonObject) p).getBoolean("reachable"));
+            return json.getString("status").equals("up")
+                && peers.size() == nodes.size() - 1
+                && peers.stream()
+                    .map(p -> (JsonObject) p)
+                    .allMatch(p -> p.getBoolean("reachable") && p.getString("status").equals("up"));
           },
-          "node " + nodes.get(index).nodeId() + " sees every peer reachable");
+          "node " + nodes.get(index).nodeId() + " is up and sees every peer up and reachable");
     }
   }
 

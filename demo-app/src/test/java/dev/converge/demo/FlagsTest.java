@@ -106,7 +106,8 @@ class FlagsTest {
           .contains("--data-dir", "--in-memory", "--cluster", "--admin-token", "--help")
           .contains("--cluster-secret-file", "--tls-cert", "--tls-key", "--tls-ca")
           .contains("--tls-client-auth")
-          .contains("--seed-dns NAME", "srv:NAME", "--seed-dns-port", "--dns-server");
+          .contains("--seed-dns NAME", "srv:NAME", "--seed-dns-port", "--dns-server")
+          .contains("--leave-timeout-ms", "--auto-remove-unreachable-ms", "--min-quorum-size");
       assertThat(launch.started()).isEmpty();
     }
   }
@@ -310,6 +311,71 @@ class FlagsTest {
         .containsExactly(
             "srv:_gossip._tcp.converge.default.svc.cluster.local",
             "converge.default.svc.cluster.local");
+  }
+
+  @Test
+  void membershipFlags() {
+    DemoConfig config =
+        started(
+            "--node-id",
+            "n1",
+            "--leave-timeout-ms",
+            "2500",
+            "--auto-remove-unreachable-ms=60000",
+            "--min-quorum-size",
+            "3");
+    assertThat(config.membership()).isEqualTo(new MembershipSettings(2_500, 60_000, 3));
+    assertThat(config.membership().applyTo(DemoNode.demoTimers()).toJson().getMap())
+        .containsEntry("leaveTimeoutMillis", 2_500L)
+        .containsEntry("autoRemoveUnreachableAfterMillis", 60_000L)
+        .containsEntry("minQuorumSize", 3);
+    assertThat(started("--node-id", "n2").membership()).isEqualTo(MembershipSettings.DEFAULT);
+    assertThat(MembershipSettings.DEFAULT)
+        .as("the library's defaults")
+        .isEqualTo(new MembershipSettings(10_000, 0, 1));
+    assertThat(started("--node-id", "n3", "--auto-remove-unreachable-ms", "0").membership())
+        .isEqualTo(MembershipSettings.DEFAULT);
+    assertThat(
+            started("--node-id", "n4", "--leave-timeout-ms", "3600000", "--min-quorum-size", "1024")
+                .membership())
+        .isEqualTo(new MembershipSettings(3_600_000, 0, 1_024));
+
+    List<List<String>> bad =
+        List.of(
+            List.of("--leave-timeout-ms", "0"),
+            List.of("--leave-timeout-ms", "-5"),
+            List.of("--leave-timeout-ms", "3600001"),
+            List.of("--leave-timeout-ms", "1s"),
+            List.of("--leave-timeout-ms", "99999999999999999999"),
+            List.of("--leave-timeout-ms", ""),
+            List.of("--leave-timeout-ms"),
+            List.of("--auto-remove-unreachable-ms", "999"),
+            List.of("--auto-remove-unreachable-ms", "-1"),
+            List.of("--auto-remove-unreachable-ms", "604800001"),
+            List.of("--auto-remove-unreachable-ms", "00"),
+            List.of("--auto-remove-unreachable-ms", "off"),
+            List.of("--min-quorum-size", "0"),
+            List.of("--min-quorum-size", "1025"),
+            List.of("--min-quorum-size", "three"),
+            List.of("--min-quorum-size", "2", "--min-quorum-size", "3"));
+    for (List<String> flags : bad) {
+      List<String> args = new ArrayList<>(List.of("--node-id", "n1"));
+      args.addAll(flags);
+      Launch launch = launch(args.toArray(String[]::new));
+      assertThat(launch.exitCode()).as("exit code of %s", args).isEqualTo(2);
+      assertThat(launch.err()).as("stderr of %s", args).startsWith("error: ").contains("Usage:");
+      assertThat(launch.started()).isEmpty();
+    }
+    assertThat(launch("--node-id", "n1", "--leave-timeout-ms", "0").err())
+        .contains("--leave-timeout-ms must be a number of milliseconds 1-3600000, got \"0\"");
+    assertThat(launch("--node-id", "n1", "--auto-remove-unreachable-ms", "500").err())
+        .contains("--auto-remove-unreachable-ms must be 0 (off) or a number of milliseconds")
+        .contains("got \"500\"");
+    assertThat(launch("--node-id", "n1", "--min-quorum-size", "0").err())
+        .contains("--min-quorum-size must be a number 1-1024, got \"0\"");
+    assertThatThrownBy(() -> new MembershipSettings(10_000, 10, 1))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("automatic removal must be 0 (off) or 1000-");
   }
 
   @Test

@@ -35,7 +35,8 @@ import org.junit.jupiter.api.Test;
 /**
  * The HTTP contract of issue 6 against three real nodes over loopback: JSON shapes, every write,
  * consistency levels incl. a refused majority write in a minority partition, bad input, admin
- * access rules, health, metrics and server-sent events.
+ * access rules, health, metrics and server-sent events; and the member lifecycle of issue 12 (a
+ * graceful leave, a removal), each on a cluster of its own.
  */
 class HttpContractTest {
 
@@ -262,6 +263,10 @@ class HttpContractTest {
             send("PUT", n1 + "/api/posts/x/like", null, Map.of()),
             post(n1 + "/api/posts/x/title"),
             get(n1 + "/admin/heal"),
+            get(n1 + "/admin/leave"),
+            send("DELETE", n1 + "/admin/leave", null, Map.of()),
+            get(n1 + "/admin/remove"),
+            send("PUT", n1 + "/admin/remove", "{\"nodeId\": \"n2\"}", Map.of()),
             post(n1 + "/health"))) {
       assertThat(r.status()).as(r.toString()).isEqualTo(405);
       assertThat(r.json().getString("error")).isNotBlank();
@@ -277,13 +282,28 @@ class HttpContractTest {
   void clusterViewListsPeersWithTheirHttpUrls() {
     JsonObject view = ok(get(n2 + "/api/cluster"));
     assertThat(view.getString("node")).isEqualTo("n2");
+    assertThat(view.getString("status")).isEqualTo("up");
     assertThat(view.getString("http")).isEqualTo(n2);
     assertThat(view.getString("cluster")).isEqualTo("converge");
     JsonArray peers = view.getJsonArray("peers");
     assertThat(peers.stream().map(o -> ((JsonObject) o).getString("id")))
         .containsExactly("n1", "n3");
     assertThat(peers.stream().map(o -> ((JsonObject) o).getString("http"))).containsExactly(n1, n3);
+    assertThat(peers.stream().map(o -> ((JsonObject) o).getString("status")))
+        .containsExactly("up", "up");
     JsonObject first = peers.getJsonObject(0);
+    assertThat(first.fieldNames())
+        .containsExactlyInAnyOrder(
+            "id",
+            "status",
+            "reachable",
+            "partitioned",
+            "http",
+            "gossip",
+            "incarnation",
+            "phi",
+            "lastHeardMillis",
+            "metadata");
     assertThat(first.getBoolean("reachable")).isTrue();
     assertThat(first.getBoolean("partitioned")).isFalse();
     assertThat(first.getString("gossip")).isEqualTo("127.0.0.1:" + cluster.node(0).gossipPort());
@@ -332,6 +352,153 @@ class HttpContractTest {
   }
 
   @Test
+  void adminRemoveRejectsBadBodiesAndUnknownMembers() {
+    String url = n1 + "/admin/remove";
+    assertBadRequest(send("POST", url, "{}", Map.of()), "nodeId");
+    assertBadRequest(send("POST", url, "{\"nodeId\": 42}", Map.of()), "nodeId");
+    assertBadRequest(send("POST", url, "{\"nodeId\": [\"n2\"]}", Map.of()), "nodeId");
+    assertBadRequest(send("POST", url, "{\"nodeId\": \"a b\"}", Map.of()), "nodeId");
+    assertBadRequest(
+        send("POST", url, "{\"nodeId\": \"" + "n".repeat(65) + "\"}", Map.of()), "nodeId");
+    assertBadRequest(send("POST", url, "{\"nodeId\": \"n1\"}", Map.of()), "itself");
+    assertBadRequest(send("POST", url, "nope", Map.of()), "invalid JSON");
+    assertBadRequest(send("POST", url, null, Map.of()), "body");
+    Response unknown = send("POST", url, "{\"nodeId\": \"n9\"}", Map.of());
+    assertThat(unknown.status()).as(unknown.toString()).isEqualTo(404);
+    assertThat(unknown.json().getString("error")).contains("n9");
+    assertThat(unknown.json().getString("nodeId")).isEqualTo("n9");
+    // A leave takes no body: a stray one is refused, and the node stays.
+    assertBadRequest(send("POST", n1 + "/admin/leave", "{\"now\": true}", Map.of()), "no body");
+    // Admin routes are same-origin only.
+    assertThat(send("POST", n1 + "/admin/leave", null, Map.of("Origin", n2)).status())
+        .isEqualTo(403);
+    assertThat(send("POST", url, "{\"nodeId\": \"n2\"}", Map.of("Origin", n2)).status())
+        .isEqualTo(403);
+    cluster.awaitMembership(); // nobody left, nobody was removed
+  }
+
+  @Test
+  void aNodeThatLeavesIsDroppedByTheOthersWhoKeepTheirMajority() {
+    try (DemoCluster own = DemoCluster.start(3)) {
+      String a = own.url(0);
+      String b = own.url(1);
+      String leaver = own.url(2);
+      ok(post(leaver + "/api/posts/handed-off/like"));
+
+      Response leaving = post(leaver + "/admin/leave");
+      assertThat(leaving.status()).as(leaving.toString()).isEqualTo(202);
+      assertThat(leaving.json().getString("node")).isEqualTo("n3");
+      assertThat(leaving.json().getString("status")).isIn("leaving", "left");
+
+      JsonObject left =
+          awaitJson(
+              "GET", leaver + "/api/cluster", j -> j.getString("status").equals("left"), "n3 left");
+      assertThat(left.getJsonArray("peers")).as("a node that has left lists no peers").isEmpty();
+      awaitJson("GET", a + "/api/cluster", j -> peerIds(j).equals(List.of("n2")), "n1 drops n3");
+      awaitJson("GET", b + "/api/cluster", j -> peerIds(j).equals(List.of("n1")), "n2 drops n3");
+      // The like taken by n3 before it left was handed off.
+      awaitJson(
+          "GET", a + "/api/posts/handed-off", j -> j.getLong("likes") == 1, "n1 has n3's like");
+
+      // The remaining two are the whole cluster: majority and all need exactly them.
+      assertThat(ok(post(a + "/api/posts/after-leave/like?consistency=majority")).getLong("likes"))
+          .isEqualTo(1);
+      assertThat(ok(post(b + "/api/posts/after-leave/like?consistency=all")).getLong("likes"))
+          .isEqualTo(2);
+
+      // The node that left still answers, with its status, and refuses what needs its store.
+      for (Response r :
+          List.of(
+              post(leaver + "/api/posts/handed-off/like"),
+              get(leaver + "/api/posts/handed-off"),
+              get(leaver + "/api/posts"),
+              get(leaver + "/health"),
+              send("POST", leaver + "/admin/remove", "{\"nodeId\": \"n1\"}", Map.of()))) {
+        assertThat(r.status()).as(r.toString()).isEqualTo(503);
+        assertThat(r.json().getString("error")).contains("n3 has left the cluster");
+        assertThat(r.json().getString("status")).isEqualTo("left");
+      }
+      assertThat(get(leaver + "/metrics").body())
+          .contains("converge_node_status{status=\"left\"} 1")
+          .doesNotContain("converge_peer_status{");
+      // Leaving again is harmless: it answers the status.
+      assertThat(ok(post(leaver + "/admin/leave")))
+          .isEqualTo(new JsonObject().put("node", "n3").put("status", "left"));
+      // The like n3 took before it left is on both remaining nodes.
+      assertThat(ok(get(b + "/api/posts/handed-off?consistency=all")).getLong("likes"))
+          .isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aRemovedNodeIsDroppedAndItsWritesAreRefused() {
+    try (DemoCluster own = DemoCluster.start(3)) {
+      String a = own.url(0);
+      String b = own.url(1);
+      String gone = own.url(2);
+      // n3 "is gone": cut off from both peers (gossip only; its HTTP still answers the test).
+      ok(send("POST", gone + "/admin/partition", "{\"peers\": [\"n1\", \"n2\"]}", Map.of()));
+      awaitJson(
+          "GET",
+          a + "/api/cluster",
+          j -> peer(j, "n3").map(p -> !p.getBoolean("reachable")).orElse(false),
+          "n1 sees n3 unreachable");
+      JsonObject view = ok(get(a + "/api/cluster"));
+      assertThat(peer(view, "n3").orElseThrow().getString("status")).isEqualTo("up");
+
+      JsonObject removed = ok(send("POST", a + "/admin/remove", "{\"nodeId\": \"n3\"}", Map.of()));
+      assertThat(removed).isEqualTo(new JsonObject().put("node", "n1").put("removed", "n3"));
+      awaitJson("GET", a + "/api/cluster", j -> peerIds(j).equals(List.of("n2")), "n1 drops n3");
+      awaitJson("GET", b + "/api/cluster", j -> peerIds(j).equals(List.of("n1")), "n2 drops n3");
+      // Removing it again: it is no longer a member.
+      assertThat(send("POST", b + "/admin/remove", "{\"nodeId\": \"n3\"}", Map.of()).status())
+          .isEqualTo(404);
+      // n3 no longer counts: majority and all need n1 and n2 only.
+      assertThat(ok(post(a + "/api/posts/after-remove/like?consistency=majority")).getLong("likes"))
+          .isEqualTo(1);
+      assertThat(ok(post(b + "/api/posts/after-remove/like?consistency=all")).getLong("likes"))
+          .isEqualTo(2);
+
+      // n3 comes back: it learns it was removed, reports it, and refuses writes.
+      ok(post(gone + "/admin/heal"));
+      awaitJson(
+          "GET",
+          gone + "/api/cluster",
+          j -> j.getString("status").equals("removed"),
+          "n3 learns it was removed");
+      Response write = post(gone + "/api/posts/after-remove/like");
+      assertThat(write.status()).as(write.toString()).isEqualTo(503);
+      assertThat(write.json().getString("error"))
+          .contains("no longer a cluster member")
+          .contains("new incarnation");
+      assertThat(write.json().getString("status")).isEqualTo("removed");
+      Response health = get(gone + "/health");
+      assertThat(health.status()).isEqualTo(503);
+      assertThat(health.json().getString("status")).isEqualTo("removed");
+      assertThat(get(gone + "/metrics").body())
+          .contains("converge_node_status{status=\"removed\"} 1");
+      // Its local reads still answer what it holds; the others never see its refused write.
+      assertThat(ok(get(gone + "/api/posts/after-remove")).getString("id"))
+          .isEqualTo("after-remove");
+      assertThat(ok(get(a + "/api/posts/after-remove?consistency=all")).getLong("likes"))
+          .isEqualTo(2);
+    }
+  }
+
+  private static List<String> peerIds(JsonObject cluster) {
+    return cluster.getJsonArray("peers").stream()
+        .map(p -> ((JsonObject) p).getString("id"))
+        .toList();
+  }
+
+  private static Optional<JsonObject> peer(JsonObject cluster, String id) {
+    return cluster.getJsonArray("peers").stream()
+        .map(p -> (JsonObject) p)
+        .filter(p -> p.getString("id").equals(id))
+        .findFirst();
+  }
+
+  @Test
   void healthAndMetrics() {
     assertThat(ok(get(n1 + "/health")))
         .isEqualTo(new JsonObject().put("status", "ok").put("node", "n1"));
@@ -356,7 +523,12 @@ class HttpContractTest {
         .contains("converge_protocol_errors_total ")
         .contains("converge_peer_unacked_deltas{peer=\"n2\"} ")
         .contains("converge_peer_unacked_deltas{peer=\"n3\"} ")
-        .contains("converge_peer_reachable{peer=\"n2\"} 1");
+        .contains("converge_peer_reachable{peer=\"n2\"} 1")
+        .contains("converge_peer_status{peer=\"n2\",status=\"up\"} 1")
+        .contains("converge_peer_status{peer=\"n2\",status=\"leaving\"} 0")
+        .contains("converge_peer_status{peer=\"n3\",status=\"up\"} 1")
+        .contains("converge_node_status{status=\"up\"} 1")
+        .contains("converge_node_status{status=\"left\"} 0");
     for (String line : metrics.body().split("\n")) {
       assertThat(line).matches("# (HELP|TYPE) .*|[a-z_]+(\\{.*\\})? -?[0-9.E]+");
     }

@@ -41,8 +41,9 @@ import org.junit.jupiter.params.provider.MethodSource;
  * so the admin routes are reachable and their refusals testable): each gets a 4xx with a JSON
  * {@code {"error": ...}} body, never a 5xx, never silence. Raw-socket garbage gets a 4xx or a
  * closed connection. After every test the node still serves, a normal write and read work, the
- * posts written before the barrage are unchanged, nothing was partitioned, and {@code /metrics}
- * counts no 5xx.
+ * posts written before the barrage are unchanged, nothing was partitioned, the node has not left
+ * the cluster (no hostile request to {@code /admin/leave} may pass for a leave), and {@code
+ * /metrics} counts no 5xx.
  *
  * <p>Hangs are caught by the clients' timeouts ({@link #HANG}, {@link RawHttp#TIMEOUT}): a request
  * that gets neither an answer nor a close within it fails. No duration is asserted.
@@ -83,7 +84,10 @@ class HttpHostileInputTest {
     NOTHING,
     CONSISTENCY,
     TITLE_BODY,
-    PEERS_BODY
+    PEERS_BODY,
+    NODE_ID_BODY,
+    /** A route that refuses any body ({@code /admin/leave}: a stray body must not make it act). */
+    NO_BODY
   }
 
   /** A route of {@link HttpApi#router()}, with {@code {id}} and {@code {user}} placeholders. */
@@ -94,7 +98,7 @@ class HttpHostileInputTest {
     }
 
     boolean readsConsistency() {
-      return reads != Reads.NOTHING && !admin();
+      return reads != Reads.NOTHING && reads != Reads.NO_BODY && !admin();
     }
 
     /** The path with a seeded post and liker, so that a write that slips through shows. */
@@ -130,6 +134,8 @@ class HttpHostileInputTest {
           new Route("GET", "/api/events", Reads.NOTHING),
           new Route("POST", "/admin/partition", Reads.PEERS_BODY),
           new Route("POST", "/admin/heal", Reads.NOTHING),
+          new Route("POST", "/admin/leave", Reads.NO_BODY),
+          new Route("POST", "/admin/remove", Reads.NODE_ID_BODY),
           new Route("GET", "/health", Reads.NOTHING),
           new Route("GET", "/metrics", Reads.NOTHING),
           new Route("GET", "/index.html", Reads.NOTHING));
@@ -154,7 +160,11 @@ class HttpHostileInputTest {
 
   static Stream<Route> routesWithJsonBody() {
     return ROUTES.stream()
-        .filter(r -> r.reads() == Reads.TITLE_BODY || r.reads() == Reads.PEERS_BODY);
+        .filter(
+            r ->
+                r.reads() == Reads.TITLE_BODY
+                    || r.reads() == Reads.PEERS_BODY
+                    || r.reads() == Reads.NODE_ID_BODY);
   }
 
   /* ================================================================ lifecycle */
@@ -216,9 +226,9 @@ class HttpHostileInputTest {
     assertThat(undeliberate(send("GET", "/api/posts", null, Map.of()).jsonArray()))
         .as("posts other than " + DELIBERATE)
         .isEqualTo(seeded);
-    assertThat(ok(send("GET", "/api/cluster", null, Map.of())).getJsonArray("partitioned"))
-        .as("partitioned peers")
-        .isEmpty();
+    JsonObject view = ok(send("GET", "/api/cluster", null, Map.of()));
+    assertThat(view.getJsonArray("partitioned")).as("partitioned peers").isEmpty();
+    assertThat(view.getString("status")).as("the node's own status").isEqualTo("up");
 
     String metrics = send("GET", "/metrics", null, Map.of()).body();
     List<String> counted = new ArrayList<>();
@@ -397,6 +407,57 @@ class HttpHostileInputTest {
             new JsonObject().put("peers", new JsonArray(tooMany)).encode())) {
       assertApiError(send("POST", "/admin/partition", json(body), ADMIN), 400, null);
     }
+  }
+
+  @Test
+  void removeBodiesOfTheWrongShapeAreRefused() {
+    for (String body :
+        List.of(
+            "{\"nodeId\": null}",
+            "{\"nodeId\": 42}",
+            "{\"nodeId\": true}",
+            "{\"nodeId\": [\"n2\"]}",
+            "{\"nodeId\": {\"id\": \"n2\"}}",
+            "{\"nodeId\": \"\"}",
+            "{\"nodeId\": \"a b\"}",
+            "{\"nodeId\": \"a/b\"}",
+            "{\"nodeId\": \"..\\/n2\"}",
+            "{\"nodeId\": \"\\u00fc\"}",
+            "{\"nodeId\": \"n2\\u0000\"}",
+            "{\"nodeId\": \"" + "n".repeat(65) + "\"}",
+            "{\"nodeid\": \"n2\"}",
+            "{\"node\": \"n2\"}",
+            "{\"peers\": [\"n2\"]}")) {
+      assertApiError(send("POST", "/admin/remove", json(body), ADMIN), 400, "nodeId");
+    }
+    // This node itself: 400, a leave is the way out. A well-formed id no member has: 404.
+    assertApiError(
+        send("POST", "/admin/remove", json("{\"nodeId\": \"n1\"}"), ADMIN), 400, "itself");
+    for (String id : List.of("n2", "N1", "n1.", "-", "x".repeat(64))) {
+      assertApiError(
+          send("POST", "/admin/remove", json("{\"nodeId\": \"" + id + "\"}"), ADMIN),
+          404,
+          "no current member");
+    }
+  }
+
+  @Test
+  void leaveRefusesEveryBody() {
+    // An empty body is the one request that makes the node leave: never sent here.
+    List<String> bodies =
+        Stream.concat(malformedJson(), jsonOfTheWrongShape()).filter(b -> !b.isEmpty()).toList();
+    for (String body : bodies) {
+      assertApiError(send("POST", "/admin/leave", json(body), ADMIN), 400, "no body");
+    }
+    byte[] one = {'x'};
+    assertApiError(
+        send(
+            "POST",
+            "/admin/leave",
+            BodyPublishers.ofInputStream(() -> new ByteArrayInputStream(one)),
+            ADMIN),
+        400,
+        "no body");
   }
 
   /* ================================================================ ids and user names */
@@ -584,6 +645,9 @@ class HttpHostileInputTest {
             "/admin/",
             "/admin/nope",
             "/admin/partition/extra",
+            "/admin/leave/extra",
+            "/admin/leave/",
+            "/admin/remove/extra",
             "/health/",
             "/health/extra",
             "/healthz",
@@ -1080,6 +1144,7 @@ class HttpHostileInputTest {
     return switch (route.reads()) {
       case TITLE_BODY -> json("{\"title\": \"changed\"}");
       case PEERS_BODY -> json("{\"peers\": [\"n2\"]}");
+      case NODE_ID_BODY -> json("{\"nodeId\": \"n2\"}");
       default -> null;
     };
   }

@@ -14,12 +14,14 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.Alert;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.WindowType;
 import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
 
@@ -29,6 +31,11 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * side-by-side panel; a majority write on the minority side is refused; heal makes them agree.
  * Saves {@code target/e2e-screenshot.png} (after heal) and {@code
  * target/e2e-screenshot-partitioned.png}.
+ *
+ * <p>And the member lifecycle (issue 12) from the cluster panel: three nodes; the panel shows every
+ * member's status and reachability; a node cut off is removed with its Remove button and its own
+ * page then says it was removed; another leaves with the Leave button. Saves {@code
+ * target/e2e-screenshot-lifecycle.png} (the page of the node that left).
  */
 class PageEndToEndTest {
 
@@ -81,6 +88,33 @@ class PageEndToEndTest {
 
   private static String cardLikes(WebDriver driver, String post) {
     return text(driver, By.cssSelector("[data-testid='post-" + post + "'] [data-testid='likes']"));
+  }
+
+  private static String memberCell(WebDriver driver, String node, String cell) {
+    return text(
+        driver, By.cssSelector("[data-testid='member-" + node + "'] [data-testid='" + cell + "']"));
+  }
+
+  /* The status shown (the badge is styled in capitals: compare its text ignoring case). */
+  private static boolean shows(WebDriver driver, By by, String status) {
+    return text(driver, by).equalsIgnoreCase(status);
+  }
+
+  private static boolean memberShows(WebDriver driver, String node, String status) {
+    return memberCell(driver, node, "member-status").equalsIgnoreCase(status);
+  }
+
+  /* Clicks a button that asks for confirmation, and confirms. */
+  private static void clickAndConfirm(WebDriver driver, By button) {
+    await(
+        driver,
+        "click " + button,
+        d -> {
+          d.findElement(button).click();
+          return true;
+        });
+    Alert confirm = await(driver, "the confirmation", ExpectedConditions.alertIsPresent());
+    confirm.accept();
   }
 
   private static void screenshot(ChromeDriver driver, String name) throws IOException {
@@ -199,6 +233,96 @@ class PageEndToEndTest {
         screenshot(driver, "e2e-screenshot.png");
       } catch (RuntimeException | AssertionError e) {
         screenshot(driver, "e2e-failure.png");
+        throw e;
+      } finally {
+        driver.quit();
+      }
+    } finally {
+      try (Stream<Path> files = Files.walk(profile)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+    }
+  }
+
+  @Test
+  void removeAndLeaveFromTheClusterPanel() throws Exception {
+    Chromium.ensureInstalled(TARGET);
+    Path profile = Files.createTempDirectory("converge-e2e-chromium");
+    try (DemoCluster cluster = DemoCluster.start(3)) {
+      String n1 = cluster.url(0);
+      String n2 = cluster.url(1);
+      String n3 = cluster.url(2);
+      ChromeDriver driver = Chromium.start(profile);
+      try {
+        driver.get(n1 + "/");
+        await(
+            driver,
+            "the panel shows n1 up and both peers up and reachable",
+            d ->
+                shows(d, testId("self-status"), "up")
+                    && memberShows(d, "n2", "up")
+                    && memberCell(d, "n2", "member-reachability").equals("reachable")
+                    && memberShows(d, "n3", "up")
+                    && memberCell(d, "n3", "member-reachability").equals("reachable"));
+
+        // n3 is gone (cut off from both peers): still a member, unreachable.
+        send("POST", n3 + "/admin/partition", "{\"peers\": [\"n1\", \"n2\"]}", Map.of());
+        await(
+            driver,
+            "the panel shows n3 up but unreachable",
+            d ->
+                memberShows(d, "n3", "up")
+                    && memberCell(d, "n3", "member-reachability").equals("unreachable"));
+
+        // Remove it from n1's page.
+        clickAndConfirm(driver, testId("remove-n3"));
+        await(
+            driver,
+            "n3 leaves the panel and the page says it was removed",
+            d ->
+                d.findElements(testId("member-n3")).isEmpty()
+                    && text(d, By.id("message")).equals("Removed n3 from the cluster."));
+        assertThat(cluster.node(0).replicator().members())
+            .extracting(m -> m.nodeId())
+            .containsExactly("n2");
+
+        // Back in touch, n3 learns it was removed; its own page says so.
+        send("POST", n3 + "/admin/heal", null, Map.of());
+        driver.get(n3 + "/");
+        await(
+            driver,
+            "n3's page shows it was removed",
+            d ->
+                shows(d, testId("self-status"), "removed")
+                    && d.findElement(testId("lifecycle-banner")).isDisplayed()
+                    && text(d, testId("lifecycle-banner")).contains("n3 was removed"));
+
+        // n2 leaves with its Leave button.
+        driver.get(n2 + "/");
+        await(driver, "n2's page shows it up", d -> shows(d, testId("self-status"), "up"));
+        clickAndConfirm(driver, testId("leave"));
+        await(
+            driver,
+            "n2's page shows it has left",
+            d ->
+                shows(d, testId("self-status"), "left")
+                    && text(d, testId("lifecycle-banner")).contains("n2 has left the cluster")
+                    && !d.findElement(testId("leave")).isEnabled());
+        screenshot(driver, "e2e-screenshot-lifecycle.png");
+        awaitJson(
+            "GET",
+            n1 + "/api/cluster",
+            j -> j.getJsonArray("peers").isEmpty(),
+            "n1 drops n2: it is the only member left");
+        driver.get(n1 + "/");
+        await(
+            driver,
+            "n1's panel lists only n1",
+            d ->
+                shows(d, testId("self-status"), "up")
+                    && d.findElements(By.cssSelector("#member-rows tr")).size() == 1);
+      } catch (RuntimeException | AssertionError e) {
+        screenshot(driver, "e2e-failure-lifecycle.png");
         throw e;
       } finally {
         driver.quit();

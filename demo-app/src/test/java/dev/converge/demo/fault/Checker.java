@@ -24,7 +24,9 @@ import java.util.TreeSet;
  * says: {@code majority} on a majority of nodes, {@code local} on the node that answered. So a
  * {@code local} write acknowledged by a node whose data directory is later destroyed, before the
  * destruction, has no promise left if it had not yet replicated: the checker treats such a write as
- * <em>fragile</em> (it may or may not count) and reports how many there were. Every other
+ * <em>fragile</em> (it may or may not count) and reports how many there were. A node replaced by a
+ * node of a new id (its disk lost, the old id removed) is such a destruction: the history knows
+ * nodes by slot, and the slot's writes before the replacement are the lost node's. Every other
  * acknowledged write must be reflected. {@link Status#INFO} writes may or may not count; {@link
  * Status#FAIL} writes must not.
  *

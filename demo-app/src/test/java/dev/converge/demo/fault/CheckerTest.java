@@ -212,6 +212,40 @@ class CheckerTest {
         .contains("views = 0");
   }
 
+  /**
+   * Two disks lost in one run (a wiped node, and a node replaced under a new id, which the history
+   * knows by its slot): each excuses only the local writes its own slot acknowledged before it.
+   */
+  @Test
+  void twoLostDisksEachExcuseOnlyTheirOwnEarlierLocalWrites() {
+    op(Kind.LIKE, "", false, Status.OK, 1); // fragile: slot 1 is wiped below
+    op(Kind.LIKE, "", false, Status.OK, 2); // fragile: slot 2 is replaced below
+    op(Kind.LIKE, "", false, Status.OK, 3); // certain: slot 3 keeps its disk
+    Wipe wiped = new Wipe(1, clock);
+    clock += 100;
+    op(Kind.VIEW, "", false, Status.OK, 2); // fragile: before slot 2's replacement
+    Wipe replaced = new Wipe(2, clock);
+    clock += 100;
+    op(Kind.VIEW, "", false, Status.OK, 2); // certain: acknowledged by the replacement
+    op(Kind.LIKE, "", false, Status.OK, 1); // certain: after slot 1's wipe
+    Checker.Verdict v = check(posts(2, 1, List.of(), ""), wiped, replaced);
+    assertThat(v.anomalies()).isEmpty();
+    assertThat(v.stats()).containsEntry("fragileLocalAcks", 3L);
+    assertThat(check(posts(4, 2, List.of(), ""), wiped, replaced).anomalies())
+        .as("fragile writes may also have survived")
+        .isEmpty();
+    assertThat(check(posts(1, 1, List.of(), ""), wiped, replaced).anomalies())
+        .as("slot 3's like and slot 1's later like must survive")
+        .singleElement()
+        .asString()
+        .contains("likes = 1");
+    assertThat(check(posts(2, 0, List.of(), ""), wiped, replaced).anomalies())
+        .as("the replacement's view must survive")
+        .singleElement()
+        .asString()
+        .contains("views = 0");
+  }
+
   @Test
   void aWipeBetweenAMajorityAddAndRemoveExcusesAResurrection() {
     op(Kind.ADD_LIKER, "u2", true, Status.OK, 1);

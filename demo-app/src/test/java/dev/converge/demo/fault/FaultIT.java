@@ -21,8 +21,10 @@ import org.junit.jupiter.api.Timeout;
  * the machine allows network namespaces (root, {@code ip netns}), with one short seeded run; the
  * long form is {@code ./fault-test.sh}. Properties: {@code converge.fault.runs} (default 1), {@code
  * converge.fault.seed} (first seed, default 1; run i uses seed + i), {@code converge.fault.seconds}
- * (workload duration per run, default 45: long enough for the nemesis to deal every kind of fault
- * once), {@code converge.fault.rate} (requests/s, default 60).
+ * (workload duration per run, default 45: long enough for the two membership changes, which the
+ * nemesis deals among its first three faults, and most other kinds; which kind, if any, a run this
+ * short leaves out depends on the seed, and its verdict line lists the faults dealt), {@code
+ * converge.fault.rate} (requests/s, default 60).
  */
 class FaultIT {
 

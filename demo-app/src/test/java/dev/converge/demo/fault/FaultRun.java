@@ -61,7 +61,13 @@ final class FaultRun {
     NetworkNamespaces.removeLeftovers();
     try (NetworkNamespaces net = NetworkNamespaces.create(s.nodes());
         NodeProcesses nodes =
-            new NodeProcesses(net, s.nodes(), s.jar(), dir, "fault-test-secret-" + s.seed())) {
+            new NodeProcesses(
+                net,
+                s.nodes(),
+                s.jar(),
+                dir,
+                "fault-test-secret-" + s.seed(),
+                "fault-test-admin-" + s.seed())) {
       for (int i = 0; i < s.nodes(); i++) {
         nodes.start(i);
       }
@@ -178,9 +184,13 @@ final class FaultRun {
                   ? "bridge partition"
                   : what.startsWith("loss")
                       ? "30% loss"
-                      : what.contains("data directory deleted")
-                          ? "kill -9 + wipe"
-                          : what.startsWith("kill -9") ? "kill -9" : null;
+                      : what.startsWith("replace")
+                          ? "replacement (kill -9 + wipe + new id + remove)"
+                          : what.startsWith("leave")
+                              ? "graceful leave + restart"
+                              : what.contains("data directory deleted")
+                                  ? "kill -9 + wipe"
+                                  : what.startsWith("kill -9") ? "kill -9" : null;
       if (kind != null) {
         counts.merge(kind, 1, Integer::sum);
       }
@@ -201,7 +211,12 @@ final class FaultRun {
     r.append("# Fault run, seed ").append(s.seed()).append("\n\n");
     r.append("**Verdict:** `").append(line).append("`\n\n");
     r.append("## Settings\n\n");
-    r.append("- nodes: ").append(s.nodes()).append(", each a JVM in its own network namespace\n");
+    r.append("- nodes: ")
+        .append(s.nodes())
+        .append(", each a JVM in its own network namespace, majority floor")
+        .append(" (--min-quorum-size) ")
+        .append(s.nodes() / 2 + 1)
+        .append('\n');
     r.append("- workload: ")
         .append(s.duration().toSeconds())
         .append(" s, ")

@@ -1,5 +1,6 @@
 package dev.converge.demo.fault;
 
+import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -15,7 +16,14 @@ import java.util.concurrent.TimeUnit;
 /**
  * The demo nodes of a fault run, each a separate JVM running {@code converge-demo.jar} inside its
  * own network namespace, with its data directory under the run's directory and its output appended
- * to {@code n<i>.log}. Crashes are real: {@link #kill(int)} is SIGKILL.
+ * to {@code n<i>.log}. Crashes are real: {@link #kill(int)} is SIGKILL; {@link #stop(int)} is
+ * SIGTERM, on which the node leaves the cluster gracefully before it exits.
+ *
+ * <p>Slot {@code i} runs node id {@code n<i>} until {@link #replace(int)} gives it a new one
+ * ({@code n<i>-r1}, ...): a replacement node at the same address. Every node runs with {@code
+ * --min-quorum-size} set to the majority of the slots, so that a node that knows few members (just
+ * restarted on an empty disk, or while one is away) cannot reach a smaller majority, and with an
+ * admin token, since the test calls {@code /admin/*} from outside the nodes' loopback.
  */
 final class NodeProcesses implements AutoCloseable {
 
@@ -26,16 +34,26 @@ final class NodeProcesses implements AutoCloseable {
   private final Path jar;
   private final Path dir;
   private final Path secretFile;
+  private final String adminToken;
   private final Process[] processes;
+  private final String[] ids;
+  private final int[] replacements;
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(1)).build();
 
-  NodeProcesses(NetworkNamespaces net, int nodes, Path jar, Path dir, String clusterSecret)
+  NodeProcesses(
+      NetworkNamespaces net, int nodes, Path jar, Path dir, String clusterSecret, String adminToken)
       throws IOException {
     this.net = net;
     this.jar = jar;
     this.dir = dir;
     this.processes = new Process[nodes];
+    this.ids = new String[nodes];
+    this.replacements = new int[nodes];
+    for (int i = 0; i < nodes; i++) {
+      ids[i] = "n" + i;
+    }
+    this.adminToken = adminToken;
     this.secretFile = Files.writeString(dir.resolve("cluster-secret"), clusterSecret);
   }
 
@@ -49,6 +67,28 @@ final class NodeProcesses implements AutoCloseable {
 
   Path dataDir(int node) {
     return dir.resolve("data").resolve("n" + node);
+  }
+
+  /** The node id slot {@code node} runs. */
+  String nodeId(int node) {
+    return ids[node];
+  }
+
+  /**
+   * Gives slot {@code node} (stopped) a new node id for its next start, {@code n<i>-r<k>}: the
+   * replacement of a node that is gone for good. Returns it.
+   */
+  String replace(int node) {
+    if (running(node)) {
+      throw new IllegalStateException(ids[node] + " is running");
+    }
+    ids[node] = "n" + node + "-r" + ++replacements[node];
+    return ids[node];
+  }
+
+  /** The majority of the slots: the floor of every node's majority. */
+  int minQuorumSize() {
+    return processes.length / 2 + 1;
   }
 
   /** Starts node {@code node} (it must not be running). */
@@ -68,7 +108,7 @@ final class NodeProcesses implements AutoCloseable {
             "-jar",
             jar.toString(),
             "--node-id",
-            "n" + node,
+            ids[node],
             "--host",
             net.address(node),
             "--http-port",
@@ -82,7 +122,11 @@ final class NodeProcesses implements AutoCloseable {
             "--cluster",
             "fault-test",
             "--cluster-secret-file",
-            secretFile.toString()));
+            secretFile.toString(),
+            "--admin-token",
+            adminToken,
+            "--min-quorum-size",
+            String.valueOf(minQuorumSize())));
     Path log = dir.resolve("n" + node + ".log");
     processes[node] =
         new ProcessBuilder(command)
@@ -102,6 +146,57 @@ final class NodeProcesses implements AutoCloseable {
       p.destroyForcibly(); // `ip netns exec` execs java, so this is the JVM itself
       p.waitFor(30, TimeUnit.SECONDS);
       processes[node] = null;
+    }
+  }
+
+  /**
+   * SIGTERM: the node's shutdown hook leaves the cluster gracefully (or finishes a leave already
+   * under way), then the JVM exits. Waits for the exit; if it has not come within {@code timeout},
+   * SIGKILL. Returns whether the node exited by itself.
+   */
+  boolean stop(int node, Duration timeout) throws InterruptedException {
+    Process p = processes[node];
+    if (p == null) {
+      return true;
+    }
+    p.destroy(); // `ip netns exec` execs java: SIGTERM reaches the JVM
+    boolean exited = p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    if (!exited) {
+      p.destroyForcibly();
+      p.waitFor(30, TimeUnit.SECONDS);
+    }
+    processes[node] = null;
+    return exited;
+  }
+
+  /** {@code POST path} with {@code body} (JSON, or null for none) and the admin token. */
+  HttpResponse<String> admin(int node, String path, String body)
+      throws IOException, InterruptedException {
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url(node) + path))
+            .timeout(Duration.ofSeconds(10))
+            .header("Authorization", "Bearer " + adminToken)
+            .header("Content-Type", "application/json")
+            .POST(
+                body == null
+                    ? HttpRequest.BodyPublishers.noBody()
+                    : HttpRequest.BodyPublishers.ofString(body))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** {@code GET /api/cluster} of {@code node}; null if it does not answer 200. */
+  JsonObject cluster(int node) throws InterruptedException {
+    try {
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url(node) + "/api/cluster"))
+                  .timeout(Duration.ofSeconds(5))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
+      return r.statusCode() == 200 ? new JsonObject(r.body()) : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 
