@@ -9,6 +9,7 @@ import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -64,19 +65,39 @@ class MemberLifecycleTest {
   }
 
   @Test
-  void aNodeReplacedAgainAndAgainUnderNewNamesLeavesQuorumsAndMembersTrue() {
+  void aNodeReplacedAgainAndAgainUnderNewNamesLeavesQuorumsAndMembersTrue() throws Exception {
     Key<PNCounter> likes = Key.pnCounter("likes");
-    List<Node> live = startThree("c0");
+    List<Node> live = new java.util.concurrent.CopyOnWriteArrayList<>(startThree("c0"));
     Node first = live.get(0);
+    java.util.concurrent.atomic.AtomicLong acknowledged =
+        new java.util.concurrent.atomic.AtomicLong();
+    java.util.concurrent.atomic.AtomicBoolean writing =
+        new java.util.concurrent.atomic.AtomicBoolean(true);
+    // A client writes to every live node all along, the leaving ones included: every write a node
+    // acknowledged before it left must be counted everywhere at the end.
+    Thread client =
+        new Thread(
+            () -> {
+              Random random = new Random(12);
+              while (writing.get()) {
+                Node n = live.get(random.nextInt(live.size()));
+                try {
+                  n.replicator.update(likes, PNCounter.incrementBy(1)).await();
+                  acknowledged.incrementAndGet();
+                } catch (RuntimeException refused) {
+                  // the node is closing: not acknowledged
+                }
+              }
+            });
+    client.start();
     try {
-      long expected = 0;
-      for (int round = 1; round <= 10; round++) {
-        for (Node n : live) {
-          n.replicator.update(likes, PNCounter.incrementBy(1)).await();
-          expected++;
-        }
-        live.remove(2).close(); // graceful leave
-        live.add(new Node(options("c" + round, first)));
+      for (int round = 1; round <= 20; round++) {
+        Node leaving = live.get(2);
+        // A graceful leave while the client still writes to it: what it acknowledged must arrive.
+        Future<Void> leave = leaving.replicator.close();
+        live.set(2, new Node(options("c" + round, first)));
+        leave.await();
+        leaving.close();
         awaitMembers(live);
         for (Node n : live) {
           assertThat(n.replicator.members())
@@ -86,14 +107,19 @@ class MemberLifecycleTest {
           n.replicator
               .update(likes, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT))
               .await();
-          expected++;
+          acknowledged.incrementAndGet();
         }
       }
-      long total = expected;
+      writing.set(false);
+      client.join();
+      long total = acknowledged.get();
+      assertThat(total).isGreaterThan(60); // the client wrote all along
       ConvergenceProbe.until(
-          "every live node holds every increment",
+          "every live node holds every acknowledged increment",
           () -> live.stream().allMatch(n -> n.replicator.get(likes).await().value() == total));
     } finally {
+      writing.set(false);
+      client.join();
       live.forEach(Node::close);
     }
   }
