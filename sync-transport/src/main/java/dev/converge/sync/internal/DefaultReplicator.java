@@ -8,7 +8,6 @@ import dev.converge.crdt.TypedState;
 import dev.converge.store.NodeIdentity;
 import dev.converge.store.ReplicaStore;
 import dev.converge.store.ReplicaStores;
-import dev.converge.store.StoreException;
 import dev.converge.sync.ChangeListener;
 import dev.converge.sync.ClusterMember;
 import dev.converge.sync.Consistency;
@@ -65,8 +64,7 @@ public final class DefaultReplicator implements Replicator {
   private final long since = System.currentTimeMillis();
   private final ChangeListeners listeners = new ChangeListeners();
   private final IssueOrder issueOrder = new IssueOrder();
-  private final Promise<Void> running = Promise.promise();
-  private final AtomicInteger heldCalls = new AtomicInteger();
+  private final StartGate gate = new StartGate(MAX_HELD_CALLS);
   private final List<Long> timers = new ArrayList<>();
 
   private volatile ReplicaStore store;
@@ -115,7 +113,7 @@ public final class DefaultReplicator implements Replicator {
     try {
       options.validate();
     } catch (IllegalStateException e) {
-      running.tryFail(e);
+      gate.fail(e);
       return Future.failedFuture(e);
     }
     Promise<Void> promise = Promise.promise();
@@ -214,12 +212,12 @@ public final class DefaultReplicator implements Replicator {
                   identity.replicaId(),
                   options.getHost(),
                   String.valueOf(port));
-              running.tryComplete();
+              gate.open();
             })
         .onFailure(
             e -> {
               LOG.log(Level.ERROR, "node " + options.getNodeId() + " failed to start", e);
-              running.tryFail(e);
+              gate.fail(e);
             });
   }
 
@@ -246,7 +244,7 @@ public final class DefaultReplicator implements Replicator {
             return;
           }
           closed = true;
-          running.tryFail(new StoreException.Closed());
+          gate.close();
           Future<Void> left =
               membership == null || removedReason != null
                   ? Future.succeededFuture()
@@ -312,37 +310,8 @@ public final class DefaultReplicator implements Replicator {
 
   /* ================================================================ API */
 
-  /*
-   * Runs `operation` once the node is running. Calls made before start() completes are held, up to
-   * MAX_HELD_CALLS, and run in the order they were made once it does (as Pekko holds updates and
-   * reads while durable data loads); they fail with start()'s failure if it fails, or with
-   * StoreException.Closed if the node is closed first.
-   */
   private <R> Future<R> whenRunning(Supplier<Future<R>> operation) {
-    if (closed) {
-      return Future.failedFuture(new StoreException.Closed());
-    }
-    if (running.future().succeeded()) {
-      return operation.get();
-    }
-    if (heldCalls.incrementAndGet() > MAX_HELD_CALLS) {
-      heldCalls.decrementAndGet();
-      return Future.failedFuture(
-          new IllegalStateException(
-              "the replicator has not started yet and already holds "
-                  + MAX_HELD_CALLS
-                  + " calls made before start() completed"));
-    }
-    return running
-        .future()
-        .transform(
-            started -> {
-              heldCalls.decrementAndGet();
-              if (started.failed()) {
-                return Future.failedFuture(started.cause());
-              }
-              return closed ? Future.failedFuture(new StoreException.Closed()) : operation.get();
-            });
+    return gate.run(operation);
   }
 
   @Override
