@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.Function;
 
 /**
  * The subscribers of one node: per key and per key-name prefix. Registration is thread-safe;
@@ -24,10 +25,11 @@ import java.util.function.Consumer;
  * <p>A key subscriber hears the key's current state first (when the key exists), then every change
  * (issue 13). The states a key subscriber hears never go down: changes reach the context in the
  * order their notifications were posted, which on an in-memory store written from several threads
- * is not always the order the store applied them, so each delivered state is the join of the
- * previous one and the change (O(delta) for counters and registers; for a set, a merge of two
- * states that share their structure). The current state is read asynchronously; if a change is
- * delivered first, the read's result is joined in the same way.
+ * is not always the order the store applied them, so a change delivers the key's state as the store
+ * holds it at delivery ({@code latest}, an O(1) look-up when it is at hand; the state the change
+ * carried otherwise). Deliveries run one after another on the context and a store only grows, so
+ * each is at least the one before. The current state a new subscriber hears first is read
+ * asynchronously; if a change is delivered first, that read's result is skipped.
  */
 final class ChangeListeners {
 
@@ -35,8 +37,15 @@ final class ChangeListeners {
 
   private final Map<String, List<KeyListener>> byKey = new ConcurrentHashMap<>();
   private final List<PrefixListener> byPrefix = new CopyOnWriteArrayList<>();
-  /* The last state delivered to the key's subscribers; context only. */
-  private final Map<String, TypedState<?>> delivered = new java.util.HashMap<>();
+  private final Function<String, TypedState<?>> latest;
+
+  /**
+   * @param latest the store's state of a key if it is at hand without waiting (a cached or
+   *     in-memory state), else null
+   */
+  ChangeListeners(Function<String, TypedState<?>> latest) {
+    this.latest = latest;
+  }
 
   private record PrefixListener(String prefix, ChangeListener listener) {}
 
@@ -73,7 +82,7 @@ final class ChangeListeners {
                 v -> {
                   if (state.isPresent() && !registered.heard && isRegistered(key, registered)) {
                     registered.heard = true;
-                    deliver(key.name(), registered, joined(key.name(), state.get()));
+                    deliver(key.name(), registered, state.get());
                   }
                 }));
     return () -> {
@@ -100,13 +109,12 @@ final class ChangeListeners {
   void changed(String key, TypedState<?> state, boolean local) {
     List<KeyListener> list = byKey.get(key);
     if (list != null && !list.isEmpty()) {
-      TypedState<?> latest = joined(key, state);
+      TypedState<?> current = latest.apply(key);
+      TypedState<?> newest = current != null ? current : state;
       for (KeyListener listener : list) {
         listener.heard = true;
-        deliver(key, listener, latest);
+        deliver(key, listener, newest);
       }
-    } else if (list != null) {
-      delivered.remove(key);
     }
     for (PrefixListener p : byPrefix) {
       if (key.startsWith(p.prefix())) {
@@ -117,15 +125,6 @@ final class ChangeListeners {
         }
       }
     }
-  }
-
-  /* The join of what the key's subscribers heard last and `state`; remembered. */
-  private TypedState<?> joined(String key, TypedState<?> state) {
-    TypedState<?> last = delivered.get(key);
-    TypedState<?> latest =
-        last == null || !last.type().tag().equals(state.type().tag()) ? state : last.merge(state);
-    delivered.put(key, latest);
-    return latest;
   }
 
   private static void deliver(String key, KeyListener listener, TypedState<?> state) {

@@ -62,7 +62,7 @@ public final class DefaultReplicator implements Replicator {
   private final Random random;
   private final long epoch;
   private final long since = System.currentTimeMillis();
-  private final ChangeListeners listeners = new ChangeListeners();
+  private final ChangeListeners listeners = new ChangeListeners(this::stateAtHand);
   private final IssueOrder issueOrder = new IssueOrder();
   private final StartGate gate = new StartGate(MAX_HELD_CALLS);
   private final List<Long> timers = new ArrayList<>();
@@ -410,6 +410,16 @@ public final class DefaultReplicator implements Replicator {
     TypedState<T> state = new TypedState<>(key.type(), mutation.state());
     antiEntropy.changed(key.name());
     listeners.changed(key.name(), state, true);
+  }
+
+  /* The store's state of `key` if it is at hand without waiting (cached or in memory), else null. */
+  private TypedState<?> stateAtHand(String key) {
+    ReplicaStore s = store;
+    if (s == null) {
+      return null;
+    }
+    java.util.concurrent.CompletableFuture<Optional<TypedState<?>>> read = s.read(key);
+    return read.isDone() && !read.isCompletedExceptionally() ? read.join().orElse(null) : null;
   }
 
   @Override
