@@ -29,7 +29,9 @@ import io.vertx.core.Vertx;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,6 +67,8 @@ public final class DefaultReplicator implements Replicator {
   private final ChangeListeners listeners = new ChangeListeners(this::stateAtHand);
   private final IssueOrder issueOrder = new IssueOrder();
   private final StartGate gate = new StartGate(MAX_HELD_CALLS);
+  /* The incarnation each peer had when this node's link to it last came up; context only. */
+  private final Map<String, String> linkedIncarnations = new HashMap<>();
   private final List<Long> timers = new ArrayList<>();
 
   private volatile ReplicaStore store;
@@ -505,8 +509,12 @@ public final class DefaultReplicator implements Replicator {
 
     @Override
     public void linked(PeerAddress address, String peer, String incarnation) {
-      // A new link (first contact, a restart, a heal): bring each other up to date right away.
-      vertx.setTimer(1 + random.nextInt(20), t -> startAntiEntropy(peer));
+      // First contact with an incarnation (a new member, a restart under a new incarnation): bring
+      // each other up to date right away. A relink to the same incarnation (a heal) is repaired by
+      // the reachability change instead.
+      if (!incarnation.equals(linkedIncarnations.put(peer, incarnation))) {
+        vertx.setTimer(1 + random.nextInt(20), t -> startAntiEntropy(peer));
+      }
     }
 
     @Override
