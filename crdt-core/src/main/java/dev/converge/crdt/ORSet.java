@@ -269,6 +269,38 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
         rewriteDots(removed, dot -> new Dot(owner, offset + dot.counter())), renamed, false);
   }
 
+  /** The owner's highest counter here: the offset by which {@link #prune} renames. */
+  @Override
+  public long pruneOffset(ReplicaId owner) {
+    return context.maxCounter(Objects.requireNonNull(owner, "owner"));
+  }
+
+  /**
+   * Renames every dot {@code (removed, c)} here, in the elements and in the causal context, to
+   * {@code (owner, offset + c)}, as the owner's {@link #prune} did to its state with this offset: a
+   * late remove of an element whose dot was {@code removed}'s then removes the renamed element.
+   * Unlike {@code prune}, it claims nothing else as seen, so it applies to deltas. O(n) if {@code
+   * removed} appears, else O(log replicas).
+   *
+   * @throws IllegalArgumentException if {@code removed} equals {@code owner} or {@code offset < 0}
+   * @throws ArithmeticException if a renamed counter would overflow a long
+   */
+  @Override
+  public ORSet<E> translatePruned(ReplicaId removed, ReplicaId owner, long offset) {
+    PruneArguments.check(removed, owner);
+    if (offset < 0) {
+      throw new IllegalArgumentException("negative offset " + offset);
+    }
+    if (!mentions(removed)) {
+      return this;
+    }
+    CausalContext renamed = context.renamed(removed, owner, offset);
+    return new ORSet<>(
+        rewriteDots(removed, dot -> new Dot(owner, Math.addExact(offset, dot.counter()))),
+        renamed,
+        delta);
+  }
+
   /**
    * Drops every dot of {@code removed} and its causal-context entry; an element left without dots
    * is no longer present. O(n) if {@code removed} appears, else O(log replicas).

@@ -106,4 +106,28 @@ public interface ReplicaPruning<T extends Crdt<T>> {
    * @throws NullPointerException if {@code removed} is null
    */
   T pruningCleanup(ReplicaId removed);
+
+  /**
+   * What {@link #prune prune(removed, owner)} would pass to {@link #translatePruned} for this
+   * state: an opaque number the owner keeps, per key, while late data may still arrive. The default
+   * is 0; the OR-Set answers the owner's highest counter, the offset of its renaming.
+   */
+  default long pruneOffset(ReplicaId owner) {
+    return 0;
+  }
+
+  /**
+   * Translates a late state or delta that still names {@code removed} (made by a replica that had
+   * not yet switched to the owner's pruned state) into what it would have been had the prune with
+   * {@code offset} ({@link #pruneOffset} of the owner's state) come first: for every such {@code x}
+   * made from a state below the owner's state {@code s}, {@code s.prune(R, O).merge(x
+   * .translatePruned(R, O, s.pruneOffset(O)))} MUST equal {@code s.merge(x).prune(R, O)}. Only the
+   * owner, which knows the offset, may translate; every other replica cleans. The default is {@link
+   * #pruningCleanup}, right for types whose late data carries nothing of {@code removed} that the
+   * owner's state lacks (counters, registers). The OR-Set renames, so that a late remove of an
+   * element whose dot was {@code removed}'s still removes it.
+   */
+  default T translatePruned(ReplicaId removed, ReplicaId owner, long offset) {
+    return pruningCleanup(removed);
+  }
 }

@@ -172,4 +172,42 @@ class ORSetPruningTest {
     assertThat(s.pruningCleanup(R)).isEqualTo(ORSet.empty());
     assertThat(s.pruningCleanup(R).replicas()).isEmpty();
   }
+
+  @Test
+  void prop_a_translated_late_remove_or_state_acts_as_if_the_prune_had_come_first() {
+    for (long seed = 0; seed < SEEDS; seed++) {
+      Random random = new Random(seed);
+      List<ORSet<String>> states = history(random);
+      // O's own state once every replica's data reached it (the collect phase of the protocol).
+      ORSet<String> s = states.get(2);
+      for (ORSet<String> other : states) {
+        s = s.merge(other);
+      }
+      ORSet<String> late = states.get(random.nextInt(2)); // A's or B's, below s
+      String element = "e" + random.nextInt(8);
+      ORSet<String> remove = late.remove(element).delta();
+      long offset = s.pruneOffset(O);
+      ORSet<String> pruned = s.prune(R, O);
+      for (ORSet<String> x : List.of(remove, late, late.remove(element).state())) {
+        ORSet<String> translated = x.translatePruned(R, O, offset);
+        assertThat(translated.mentions(R)).as("seed %d", seed).isFalse();
+        assertThat(pruned.merge(translated)).as("seed %d", seed).isEqualTo(s.merge(x).prune(R, O));
+      }
+    }
+  }
+
+  @Test
+  void a_late_remove_of_an_element_only_the_removed_replica_added_removes_it_once_translated() {
+    ORSet<String> rState = ORSet.<String>empty().add(R, "x").state();
+    ORSet<String> a = rState; // A received R's add
+    ORSet<String> o = ORSet.<String>empty().add(O, "y").state().merge(rState);
+    ORSet<String> lateRemove = a.remove("x").delta(); // A removes x after handing its data to O
+    ORSet<String> pruned = o.prune(R, O);
+
+    assertThat(pruned.merge(lateRemove.pruningCleanup(R)).contains("x")).isTrue();
+    assertThat(pruned.merge(lateRemove.translatePruned(R, O, o.pruneOffset(O))).contains("x"))
+        .isFalse();
+    assertThatThrownBy(() -> lateRemove.translatePruned(R, O, -1))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
 }

@@ -8,6 +8,7 @@ import dev.converge.crdt.TypedState;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.UnaryOperator;
 
 /**
  * The replica state of one node: one CRDT state per key, changed only by joins. The store is the
@@ -54,6 +55,17 @@ public interface ReplicaStore extends AutoCloseable {
 
   /** Joins a decoded state or delta into the key named {@code name}; completes once durable. */
   CompletableFuture<Merged<?>> merge(String name, TypedState<?> stateOrDelta);
+
+  /**
+   * Replaces the state of the key named {@code name} by {@code rewrite} applied to it: the one
+   * write that is not a join (an exception to rule 1 below the class), for pruning the ids of
+   * removed replicas (docs/decisions/0011). Atomic with respect to every other write of the key:
+   * the rewrite runs on the store's writer on the key's state at that point, must be pure, must not
+   * block, and must return a state of the same type. Completes with the stored state once durable;
+   * empty, without calling {@code rewrite}, if the key was never written.
+   */
+  CompletableFuture<Optional<TypedState<?>>> rewrite(
+      String name, UnaryOperator<TypedState<?>> rewrite);
 
   /**
    * Up to {@code limit} key names ascending, strictly after {@code after} (null: from the start).

@@ -144,6 +144,42 @@ public abstract class ReplicaStoreContract {
   }
 
   @Test
+  void rewriteReplacesTheStateWithoutAJoinAndLaterWritesJoinOnTheNewState() {
+    assertThat(await(store.rewrite("g", s -> s))).isEmpty(); // never written: nothing to rewrite
+    await(store.update(G, GCounter.incrementBy(3)));
+    await(store.merge(G, GCounter.empty().increment(PEER, 5).state()));
+    ReplicaId self = store.identity().replicaId();
+    // What pruning does: fold PEER's 5 into this node's entry and drop PEER.
+    Optional<TypedState<?>> rewritten =
+        await(
+            store.rewrite(
+                "g", s -> new TypedState<>(G.type(), G.type().cast(s.state()).prune(PEER, self))));
+    assertThat(G.type().cast(rewritten.orElseThrow().state()).replicas()).containsExactly(self);
+    GCounter now = await(store.read(G));
+    assertThat(now.value()).isEqualTo(8);
+    assertThat(now.replicas()).containsExactly(self);
+    await(store.update(G, GCounter.incrementBy(1)));
+    assertThat(await(store.read(G)).valueOf(self)).isEqualTo(9);
+    assertThat(await(store.read(G)).replicas()).containsExactly(self);
+  }
+
+  @Test
+  void aRewriteToAnotherTypeOrAThrowingOneFailsAndLeavesTheKeyUnchanged() {
+    await(store.update(G, GCounter.incrementBy(3)));
+    assertThat(failure(store.rewrite("g", s -> new TypedState<>(PN.type(), PNCounter.empty()))))
+        .isInstanceOf(StoreException.TypeMismatch.class);
+    assertThat(
+            failure(
+                store.rewrite(
+                    "g",
+                    s -> {
+                      throw new IllegalStateException("boom");
+                    })))
+        .isInstanceOf(IllegalStateException.class);
+    assertThat(await(store.read(G)).value()).isEqualTo(3);
+  }
+
+  @Test
   void gCounterUpdatesAndMerges() {
     Mutation<GCounter> m = await(store.update(G, GCounter.incrementBy(3)));
     assertThat(m.state().value()).isEqualTo(3);

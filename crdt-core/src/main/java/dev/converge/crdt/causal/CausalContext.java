@@ -170,6 +170,26 @@ public final class CausalContext {
     return new CausalContext(newReplicas, newRanges);
   }
 
+  /**
+   * Returns this context with every dot {@code (from, c)} replaced by {@code (to, offset + c)};
+   * {@code this} if {@code from} has none. Used to translate late data of a pruned replica.
+   * O(replicas + intervals of both replicas).
+   *
+   * @throws ArithmeticException if a renamed counter would overflow a long
+   */
+  public CausalContext renamed(ReplicaId from, ReplicaId to, long offset) {
+    int i = Arrays.binarySearch(replicas, Objects.requireNonNull(from, "from"));
+    if (i < 0) {
+      return this;
+    }
+    long[] r = ranges[i];
+    CausalContext result = without(from);
+    for (int k = 0; k < r.length; k += 2) {
+      result = result.addRange(to, Math.addExact(offset, r[k]), Math.addExact(offset, r[k + 1]));
+    }
+    return result;
+  }
+
   /** The replicas with at least one dot here, ascending: an unmodifiable view, O(1) to create. */
   public Set<ReplicaId> replicas() {
     return new SortedReplicaSet(replicas);

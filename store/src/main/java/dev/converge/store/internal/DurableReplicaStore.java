@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
 
 /**
  * A replica store on disk: one MVStore file in the data directory holding each key's full state and
@@ -320,6 +321,18 @@ public final class DurableReplicaStore implements ReplicaStore {
     checkRegistered(type);
     CompletableFuture<Merged<T>> result = new CompletableFuture<>();
     return submit(new StoreWriter.Merge<>(name, type, checked, result), result);
+  }
+
+  @Override
+  public CompletableFuture<Optional<TypedState<?>>> rewrite(
+      String name, UnaryOperator<TypedState<?>> rewrite) {
+    return guard(
+        () -> {
+          checkName(name);
+          Objects.requireNonNull(rewrite, "rewrite");
+          CompletableFuture<Optional<TypedState<?>>> result = new CompletableFuture<>();
+          return submit(new StoreWriter.Rewrite(name, rewrite, result), result);
+        });
   }
 
   @SuppressWarnings("unchecked")

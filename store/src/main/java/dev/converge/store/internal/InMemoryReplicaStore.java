@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.UnaryOperator;
 
 /**
  * A replica store in memory: states in a concurrent sorted map, each write an atomic compute on its
@@ -123,6 +124,22 @@ public final class InMemoryReplicaStore implements ReplicaStore {
   }
 
   @Override
+  public CompletableFuture<Optional<TypedState<?>>> rewrite(
+      String name, UnaryOperator<TypedState<?>> rewrite) {
+    Objects.requireNonNull(rewrite, "rewrite");
+    return call(
+        () ->
+            Optional.ofNullable(
+                states.computeIfPresent(
+                    checkName(name),
+                    (n, before) -> {
+                      TypedState<?> after = StoreStates.rewritten(n, before, rewrite);
+                      encodeTyped(after); // storable, as in the durable store
+                      return after.state().equals(before.state()) ? before : after;
+                    })));
+  }
+
+  @Override
   public CompletableFuture<List<String>> keys(String after, int limit) {
     return call(
         () -> {
@@ -176,5 +193,9 @@ public final class InMemoryReplicaStore implements ReplicaStore {
     } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  private <T extends Crdt<T>> void encodeTyped(TypedState<T> typed) {
+    codec.encode(typed.type(), typed.state());
   }
 }

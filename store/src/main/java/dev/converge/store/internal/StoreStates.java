@@ -7,6 +7,8 @@ import dev.converge.crdt.Mutator;
 import dev.converge.crdt.TypedState;
 import dev.converge.crdt.internal.LawfulMutator;
 import dev.converge.store.StoreException;
+import java.util.Objects;
+import java.util.function.UnaryOperator;
 
 /** State rules shared by the store implementations. Not part of the public API. */
 final class StoreStates {
@@ -42,5 +44,18 @@ final class StoreStates {
       return new Mutation<>(before, type.empty());
     }
     return after == mutation.state() ? mutation : new Mutation<>(after, mutation.delta());
+  }
+
+  /**
+   * What a rewrite stores: the rewrite's result, which must be a state of the same type (a rewrite
+   * changes a key's shape, never its type); the codec checks it encodes.
+   */
+  static TypedState<?> rewritten(
+      String key, TypedState<?> before, UnaryOperator<TypedState<?>> rewrite) {
+    TypedState<?> after = Objects.requireNonNull(rewrite.apply(before), "rewrite returned null");
+    if (!after.type().tag().equals(before.type().tag())) {
+      throw new StoreException.TypeMismatch(key, before.type().tag(), after.type().tag());
+    }
+    return after;
   }
 }

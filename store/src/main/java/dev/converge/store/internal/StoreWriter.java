@@ -17,6 +17,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -24,6 +25,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.UnaryOperator;
 
 /**
  * The one thread that changes a {@link DurableReplicaStore}: takes write requests from a queue,
@@ -45,7 +47,7 @@ final class StoreWriter implements Runnable {
   private static final System.Logger LOG = System.getLogger(DurableReplicaStore.class.getName());
 
   /** A unit of work for the writer. */
-  sealed interface Request permits Update, Merge, Fill, Shutdown {}
+  sealed interface Request permits Update, Merge, Rewrite, Fill, Shutdown {}
 
   record Update<T extends Crdt<T>>(
       String name, CrdtType<T> type, Mutator<T> mutator, CompletableFuture<Mutation<T>> future)
@@ -53,6 +55,12 @@ final class StoreWriter implements Runnable {
 
   record Merge<T extends Crdt<T>>(
       String name, CrdtType<T> type, T value, CompletableFuture<Merged<T>> future)
+      implements Request {}
+
+  record Rewrite(
+      String name,
+      UnaryOperator<TypedState<?>> rewrite,
+      CompletableFuture<Optional<TypedState<?>>> future)
       implements Request {}
 
   /** A state a reader loaded; cached only if the key has not changed since. */
@@ -230,6 +238,8 @@ final class StoreWriter implements Runnable {
       applyUpdate(update);
     } else if (request instanceof Merge<?> merge) {
       applyMerge(merge);
+    } else if (request instanceof Rewrite rewrite) {
+      applyRewrite(rewrite);
     } else if (request instanceof Fill fill) {
       applyFill(fill);
     }
@@ -284,6 +294,58 @@ final class StoreWriter implements Runnable {
     }
     write(m.name(), slot, new TypedState<>(m.type(), after), delta);
     done.add(new Done<>(m.future(), new Merged<>(after, true), null));
+  }
+
+  /*
+   * Not a join: the key's state becomes what the rewrite returns, stored whole, and its log is
+   * deleted in the same commit (as a fold). Loading skips log records older than the state record,
+   * so a reader that read the old log before this commit never joins it into the new state.
+   */
+  private void applyRewrite(Rewrite r) {
+    KeySlot slot;
+    TypedState<?> after;
+    byte[] full;
+    try {
+      slot = current(r.name());
+      if (slot == null) {
+        done.add(new Done<>(r.future(), Optional.empty(), null));
+        return;
+      }
+      TypedState<?> before = slot.typed();
+      after = StoreStates.rewritten(r.name(), before, r.rewrite());
+      if (after.state().equals(before.state())) {
+        done.add(new Done<>(r.future(), Optional.of(before), null));
+        return;
+      }
+      full = encodeTyped(after);
+      if (full.length > codec.limits().maxBytes()) {
+        throw new StoreException(
+            "key \""
+                + r.name()
+                + "\": a rewritten state of "
+                + full.length
+                + " encoded bytes is over the codec limit of "
+                + codec.limits().maxBytes());
+      }
+    } catch (Throwable t) {
+      rethrowIfFatal(t);
+      done.add(new Done<>(r.future(), null, t));
+      return;
+    }
+    if (durability != Durability.NONE) {
+      dirty.put(r.name(), batchCommitted);
+    }
+    long seq = nextSeq();
+    tables.putState(r.name(), seq, full);
+    tables.removeDeltas(r.name());
+    KeySlot next = new KeySlot(after, full.length, 0, 0, seq);
+    if (durability == Durability.NONE) {
+      cache.put(r.name(), next);
+    } else {
+      pending.put(r.name(), next);
+    }
+    wrote = true;
+    done.add(new Done<>(r.future(), Optional.of(after), null));
   }
 
   /*
@@ -480,6 +542,8 @@ final class StoreWriter implements Runnable {
         u.future().completeExceptionally(error);
       } else if (request instanceof Merge<?> m) {
         m.future().completeExceptionally(error);
+      } else if (request instanceof Rewrite r) {
+        r.future().completeExceptionally(error);
       }
     }
     batchCommitted.completeExceptionally(error);

@@ -10,6 +10,7 @@ import dev.converge.crdt.Mutation;
 import dev.converge.crdt.ORSet;
 import dev.converge.crdt.PNCounter;
 import dev.converge.crdt.ReplicaId;
+import dev.converge.crdt.TypedState;
 import dev.converge.crdt.codec.ValueCodec;
 import dev.converge.store.Durability;
 import dev.converge.store.NodeIdentity;
@@ -47,6 +48,26 @@ class DurableReplicaStoreTest extends ReplicaStoreContract {
 
   private DurableReplicaStore durable() {
     return (DurableReplicaStore) store;
+  }
+
+  @Test
+  void aRewriteIsDurableAndItsOldLogIsNeverJoinedBack() {
+    ReplicaId peer = ReplicaId.of("peer.1");
+    Key<GCounter> g = Key.gCounter("g");
+    reopen(options().setCompactionMinBytes(1 << 20)); // keep every delta in the log
+    for (int i = 0; i < 5; i++) {
+      await(store.update(g, GCounter.incrementBy(1)));
+    }
+    await(store.merge(g, GCounter.empty().increment(peer, 7).state()));
+    ReplicaId self = store.identity().replicaId();
+    await(
+        store.rewrite(
+            "g", s -> new TypedState<>(g.type(), g.type().cast(s.state()).prune(peer, self))));
+    await(store.update(g, GCounter.incrementBy(1)));
+    reopen(options());
+    GCounter after = await(store.read(g));
+    assertThat(after.value()).isEqualTo(13);
+    assertThat(after.replicas()).containsExactly(self);
   }
 
   @Test
