@@ -68,6 +68,16 @@ public interface ReplicaStore extends AutoCloseable {
       String name, UnaryOperator<TypedState<?>> rewrite);
 
   /**
+   * Keeps a small named value with the data, as durable as a write and ordered with the writes
+   * issued before it: the cluster layer's own bookkeeping (its pruning progress), not user data.
+   * Names and values are short strings; the in-memory store forgets them with its incarnation.
+   */
+  CompletableFuture<Void> putProperty(String name, String value);
+
+  /** The value last put under {@code name}, if any. */
+  Optional<String> property(String name);
+
+  /**
    * Up to {@code limit} key names ascending, strictly after {@code after} (null: from the start).
    */
   CompletableFuture<List<String>> keys(String after, int limit);

@@ -19,6 +19,10 @@ import java.util.Map;
  * @param protocolErrors connections closed for a protocol violation
  * @param authFailures handshakes refused because a side could not prove the cluster secret (a
  *     subset of {@code protocolErrors} on the refusing side)
+ * @param pruneEpoch the highest prune record this node has switched to: the replica ids of gone
+ *     incarnations that record and the earlier ones named are gone from its data
+ * @param prunedReplicaIds replica ids of gone incarnations pruned from this node's data (in the
+ *     prune records it still remembers)
  * @param peers per-peer counters by node id
  */
 public record SyncMetrics(
@@ -35,6 +39,8 @@ public record SyncMetrics(
     long keysRepaired,
     long protocolErrors,
     long authFailures,
+    long pruneEpoch,
+    long prunedReplicaIds,
     Map<String, Peer> peers) {
 
   /**

@@ -70,6 +70,12 @@ public final class SyncOptions {
   /** Default automatic removal of unreachable members: 0, off. */
   public static final long DEFAULT_AUTO_REMOVE_UNREACHABLE_AFTER_MILLIS = 0;
 
+  /**
+   * Default time a gracefully left incarnation may come back on its data before its replica id is
+   * pruned ({@link #setPruneLeftAfterMillis}): 5 minutes.
+   */
+  public static final long DEFAULT_PRUNE_LEFT_AFTER_MILLIS = 300_000;
+
   /** Default floor of a majority ({@link #setMinQuorumSize}): 1, no floor beyond ⌊N/2⌋+1. */
   public static final int DEFAULT_MIN_QUORUM_SIZE = 1;
 
@@ -120,6 +126,7 @@ public final class SyncOptions {
   private long reconnectMaxMillis = DEFAULT_RECONNECT_MAX_MILLIS;
   private long leaveTimeoutMillis = DEFAULT_LEAVE_TIMEOUT_MILLIS;
   private long autoRemoveUnreachableAfterMillis = DEFAULT_AUTO_REMOVE_UNREACHABLE_AFTER_MILLIS;
+  private long pruneLeftAfterMillis = DEFAULT_PRUNE_LEFT_AFTER_MILLIS;
   private int minQuorumSize = DEFAULT_MIN_QUORUM_SIZE;
   private CrdtCodec codec = CrdtCodec.standard();
   private Map<String, String> metadata = Map.of();
@@ -182,6 +189,7 @@ public final class SyncOptions {
     setAutoRemoveUnreachableAfterMillis(
         json.getLong("autoRemoveUnreachableAfterMillis", autoRemoveUnreachableAfterMillis));
     setMinQuorumSize(json.getInteger("minQuorumSize", minQuorumSize));
+    setPruneLeftAfterMillis(json.getLong("pruneLeftAfterMillis", pruneLeftAfterMillis));
     JsonObject meta = json.getJsonObject("metadata", new JsonObject());
     Map<String, String> parsedMeta = new LinkedHashMap<>();
     meta.forEach(e -> parsedMeta.put(e.getKey(), String.valueOf(e.getValue())));
@@ -247,6 +255,7 @@ public final class SyncOptions {
         .put("leaveTimeoutMillis", leaveTimeoutMillis)
         .put("autoRemoveUnreachableAfterMillis", autoRemoveUnreachableAfterMillis)
         .put("minQuorumSize", minQuorumSize)
+        .put("pruneLeftAfterMillis", pruneLeftAfterMillis)
         .put("metadata", new JsonObject(new LinkedHashMap<>(metadata)))
         .put("tlsClientAuth", tlsClientAuth)
         .put("tlsHostnameVerification", tlsHostnameVerification);
@@ -651,6 +660,26 @@ public final class SyncOptions {
           "autoRemoveUnreachableAfterMillis must be >= 0 (0 = off), got " + millis);
     }
     this.autoRemoveUnreachableAfterMillis = millis;
+    return this;
+  }
+
+  public long getPruneLeftAfterMillis() {
+    return pruneLeftAfterMillis;
+  }
+
+  /**
+   * How long after a graceful leave the left incarnation's replica id is pruned from every key
+   * (default {@link #DEFAULT_PRUNE_LEFT_AFTER_MILLIS}). Until then a durable node may restart on
+   * its data under the same incarnation and rejoin; after it, that incarnation is removed and
+   * refused, and must rejoin as a new one (an empty data directory: nothing is lost, its leave
+   * handed every write off). Removed and superseded incarnations are pruned at once. 0 prunes left
+   * incarnations at once too.
+   */
+  public SyncOptions setPruneLeftAfterMillis(long millis) {
+    if (millis < 0) {
+      throw new IllegalArgumentException("pruneLeftAfterMillis must be >= 0, got " + millis);
+    }
+    this.pruneLeftAfterMillis = millis;
     return this;
   }
 

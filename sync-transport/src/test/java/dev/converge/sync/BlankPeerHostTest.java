@@ -71,6 +71,7 @@ class BlankPeerHostTest {
                 out.writeInt(2);
                 member(out, "ghost-blank", " ");
                 member(out, "ghost-good", "127.0.0.1");
+                out.writeInt(0); // prune records
               });
       byte[] bytes =
           concat(
@@ -93,5 +94,6 @@ class BlankPeerHostTest {
     str(out, host);
     out.writeInt(1); // port: nothing listens there
     out.writeInt(0); // metadata entries
+    out.writeLong(0); // prune epoch
   }
 }

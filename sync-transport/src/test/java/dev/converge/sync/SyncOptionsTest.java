@@ -52,6 +52,7 @@ class SyncOptionsTest {
         .setLeaveTimeoutMillis(3_333)
         .setAutoRemoveUnreachableAfterMillis(60_000)
         .setMinQuorumSize(3)
+        .setPruneLeftAfterMillis(60_000)
         .setMetadata(Map.of("http", "http://10.1.2.3:8080", "zone", "eu-1a"))
         .setClusterSecret("0123456789abcdef-secret")
         .setTlsCertPath(Path.of("tls", "node.pem"))

@@ -110,6 +110,10 @@ public final class DurableReplicaStore implements ReplicaStore {
    */
 
   private static final System.Logger LOG = System.getLogger(DurableReplicaStore.class.getName());
+
+  /** Longest property value: properties are bookkeeping, not data. */
+  static final int MAX_PROPERTY_CHARS = 1 << 20;
+
   private static final int READER_THREADS = 2;
 
   private final StoreTables tables;
@@ -321,6 +325,25 @@ public final class DurableReplicaStore implements ReplicaStore {
     checkRegistered(type);
     CompletableFuture<Merged<T>> result = new CompletableFuture<>();
     return submit(new StoreWriter.Merge<>(name, type, checked, result), result);
+  }
+
+  @Override
+  public CompletableFuture<Void> putProperty(String name, String value) {
+    return guard(
+        () -> {
+          String metaName = StoreStates.propertyName(name);
+          if (value.length() > MAX_PROPERTY_CHARS) {
+            throw new IllegalArgumentException(
+                "property value over " + MAX_PROPERTY_CHARS + " characters");
+          }
+          CompletableFuture<Void> result = new CompletableFuture<>();
+          return submit(new StoreWriter.PutProperty(metaName, value, result), result);
+        });
+  }
+
+  @Override
+  public Optional<String> property(String name) {
+    return Optional.ofNullable(tables.meta(StoreStates.propertyName(name)));
   }
 
   @Override

@@ -35,6 +35,8 @@ public final class InMemoryReplicaStore implements ReplicaStore {
   private final MutationContext context;
   private final CrdtCodec codec;
   private final ConcurrentSkipListMap<String, TypedState<?>> states = new ConcurrentSkipListMap<>();
+  private final java.util.Map<String, String> properties =
+      new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean closed;
 
   public InMemoryReplicaStore(StoreOptions options) {
@@ -121,6 +123,17 @@ public final class InMemoryReplicaStore implements ReplicaStore {
           return changed ? new TypedState<>(type, after) : old;
         });
     return result.get();
+  }
+
+  @Override
+  public CompletableFuture<Void> putProperty(String name, String value) {
+    properties.put(StoreStates.propertyName(name), java.util.Objects.requireNonNull(value));
+    return CompletableFuture.completedFuture(null);
+  }
+
+  @Override
+  public Optional<String> property(String name) {
+    return Optional.ofNullable(properties.get(StoreStates.propertyName(name)));
   }
 
   @Override

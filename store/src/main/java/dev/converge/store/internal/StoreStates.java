@@ -46,6 +46,14 @@ final class StoreStates {
     return after == mutation.state() ? mutation : new Mutation<>(after, mutation.delta());
   }
 
+  /** The meta-table name of property {@code name}; rejects names that are not short and plain. */
+  static String propertyName(String name) {
+    if (name == null || !name.matches("[A-Za-z0-9._-]{1,64}")) {
+      throw new IllegalArgumentException("bad property name: " + name);
+    }
+    return "property." + name;
+  }
+
   /**
    * What a rewrite stores: the rewrite's result, which must be a state of the same type (a rewrite
    * changes a key's shape, never its type); the codec checks it encodes.

@@ -47,7 +47,7 @@ final class StoreWriter implements Runnable {
   private static final System.Logger LOG = System.getLogger(DurableReplicaStore.class.getName());
 
   /** A unit of work for the writer. */
-  sealed interface Request permits Update, Merge, Rewrite, Fill, Shutdown {}
+  sealed interface Request permits Update, Merge, Rewrite, PutProperty, Fill, Shutdown {}
 
   record Update<T extends Crdt<T>>(
       String name, CrdtType<T> type, Mutator<T> mutator, CompletableFuture<Mutation<T>> future)
@@ -61,6 +61,9 @@ final class StoreWriter implements Runnable {
       String name,
       UnaryOperator<TypedState<?>> rewrite,
       CompletableFuture<Optional<TypedState<?>>> future)
+      implements Request {}
+
+  record PutProperty(String name, String value, CompletableFuture<Void> future)
       implements Request {}
 
   /** A state a reader loaded; cached only if the key has not changed since. */
@@ -240,6 +243,10 @@ final class StoreWriter implements Runnable {
       applyMerge(merge);
     } else if (request instanceof Rewrite rewrite) {
       applyRewrite(rewrite);
+    } else if (request instanceof PutProperty put) {
+      tables.putMeta(put.name(), put.value());
+      wrote = true;
+      done.add(new Done<>(put.future(), null, null));
     } else if (request instanceof Fill fill) {
       applyFill(fill);
     }
@@ -544,6 +551,8 @@ final class StoreWriter implements Runnable {
         m.future().completeExceptionally(error);
       } else if (request instanceof Rewrite r) {
         r.future().completeExceptionally(error);
+      } else if (request instanceof PutProperty put) {
+        put.future().completeExceptionally(error);
       }
     }
     batchCommitted.completeExceptionally(error);

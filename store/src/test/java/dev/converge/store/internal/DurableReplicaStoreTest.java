@@ -51,6 +51,17 @@ class DurableReplicaStoreTest extends ReplicaStoreContract {
   }
 
   @Test
+  void propertiesSurviveAReopenAndBadNamesAreRefused() {
+    await(store.putProperty("prune.epoch", "3"));
+    await(store.putProperty("prune.epoch", "4"));
+    reopen(options());
+    assertThat(store.property("prune.epoch")).contains("4");
+    assertThat(store.property("other")).isEmpty();
+    assertThat(failure(store.putProperty("bad name!", "x")))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
   void aRewriteIsDurableAndItsOldLogIsNeverJoinedBack() {
     ReplicaId peer = ReplicaId.of("peer.1");
     Key<GCounter> g = Key.gCounter("g");

@@ -81,6 +81,7 @@ public final class DefaultReplicator implements Replicator {
   private AntiEntropy antiEntropy;
   private QuorumCoordinator quorum;
   private volatile Membership membership;
+  private volatile Pruning pruning;
   private volatile String removedReason;
   private final AtomicInteger localWritesInFlight = new AtomicInteger();
   private volatile boolean started;
@@ -190,6 +191,20 @@ public final class DefaultReplicator implements Replicator {
                       this::send,
                       new MembershipEvents(),
                       random,
+                      System::currentTimeMillis,
+                      () -> pruning == null ? List.of() : pruning.infos());
+              pruning =
+                  new Pruning(
+                      vertx,
+                      context,
+                      store,
+                      options.getCodec(),
+                      membership,
+                      new PruningEvents(),
+                      options.getNodeId(),
+                      identity.replicaId(),
+                      options.getPruneLeftAfterMillis(),
+                      Math.max(1024, options.getMaxFrameBytes() / 2),
                       System::currentTimeMillis);
               seeds = new SeedDiscovery(vertx, options, bound);
               seeds.dialNew(transport::connect);
@@ -490,7 +505,11 @@ public final class DefaultReplicator implements Replicator {
   @Override
   public SyncMetrics metrics() {
     DeltaGossip g = gossip;
-    return metrics.snapshot(peer -> g == null ? 0 : g.buffer().unacked(peer));
+    Pruning p = pruning;
+    return metrics.snapshot(
+        peer -> g == null ? 0 : g.buffer().unacked(peer),
+        p == null ? 0 : p.epoch(),
+        p == null ? 0 : p.prunedReplicaIds());
   }
 
   /* ================================================================ membership */
@@ -513,6 +532,9 @@ public final class DefaultReplicator implements Replicator {
       // each other up to date right away. A relink to the same incarnation (a heal) is repaired by
       // the reachability change instead.
       if (!incarnation.equals(linkedIncarnations.put(peer, incarnation))) {
+        // The view (with the prune records) first: a node new to the cluster learns the epoch it
+        // must switch to before anyone may send it state.
+        transport.send(peer, membership.view());
         vertx.setTimer(1 + random.nextInt(20), t -> startAntiEntropy(peer));
       }
     }
@@ -578,24 +600,77 @@ public final class DefaultReplicator implements Replicator {
   void heartbeatTick() {
     if (removedReason == null) {
       membership.tick();
+      pruning.tick();
+    }
+  }
+
+  /* What pruning needs from this node. */
+  private final class PruningEvents implements Pruning.Node {
+    @Override
+    public boolean send(String peer, Message message) {
+      return transport.send(peer, message);
+    }
+
+    @Override
+    public Future<Boolean> merge(String peer, String key, TypedState<?> state) {
+      return mergeStored(peer, key, state);
+    }
+
+    @Override
+    public void rewritten(String key, TypedState<?> state) {
+      antiEntropy.changed(key);
+      listeners.changed(key, state, false);
+    }
+
+    @Override
+    public long lastDeltaSeq() {
+      return gossip.buffer().lastSeq();
+    }
+
+    @Override
+    public long deltaAckedBy(String peer) {
+      return gossip.buffer().ackedBy(peer);
+    }
+
+    @Override
+    public void switched() {
+      for (String peer : membership.counted()) {
+        startAntiEntropy(peer); // peers held their state back until now
+      }
     }
   }
 
   /* ================================================================ delta propagation */
 
+  /*
+   * Every frame goes out here. One that carries states is held back from a peer that has not
+   * switched to every prune epoch this node has started (Pruning's gate); it stays unacknowledged
+   * and goes out once the peer has switched.
+   */
   private boolean send(String peer, Message message) {
+    if (carriesState(message) && !pruning.maySendState(peer)) {
+      return false;
+    }
     return transport.send(peer, message);
+  }
+
+  private static boolean carriesState(Message message) {
+    return message instanceof Message.Deltas
+        || message instanceof Message.AeStates
+        || message instanceof Message.QuorumWrite
+        || message instanceof Message.QuorumReadReply;
   }
 
   /** One delta-propagation round; run by a timer, or by a simulation. */
   void gossipTick() {
     if (removedReason == null) {
       gossip.tick();
+      quorum.resend();
     }
   }
 
   private boolean canSend(String peer) {
-    return !filter.isPartitioned(peer) && transport.isLinked(peer);
+    return !filter.isPartitioned(peer) && transport.isLinked(peer) && pruning.maySendState(peer);
   }
 
   private void handle(String peer, Message message) {
@@ -606,13 +681,24 @@ public final class DefaultReplicator implements Replicator {
       // liveness only: already recorded
     } else if (message instanceof Members m) {
       membership.merge(m);
-    } else if (!antiEntropy.handle(peer, message) && !quorum.handle(peer, message)) {
+      pruning.merge(m.prunes());
+    } else if (!antiEntropy.handle(peer, message)
+        && !quorum.handle(peer, message)
+        && !pruning.handle(peer, message)) {
       throw new ProtocolException("unexpected " + message.getClass().getSimpleName() + " frame");
     }
   }
 
-  /* Key names were validated while decoding the frame (AntiEntropy.decodeOne). */
+  /*
+   * Every state or delta received goes in here: through Pruning, which cleans pruned replica ids
+   * out of it. Key names were validated while decoding the frame (AntiEntropy.decodeOne).
+   */
   private Future<Boolean> mergeRemote(String peer, String key, TypedState<?> stateOrDelta) {
+    return pruning.inbound(peer, key, stateOrDelta);
+  }
+
+  /* The plain join of a received state or delta into the store. */
+  private Future<Boolean> mergeStored(String peer, String key, TypedState<?> stateOrDelta) {
     return Future.fromCompletionStage(store.merge(key, stateOrDelta), context)
         .map(
             merged -> {

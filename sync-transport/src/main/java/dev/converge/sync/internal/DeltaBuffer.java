@@ -94,6 +94,11 @@ final class DeltaBuffer {
     return best < 0 ? lastSeq() : lastSeq() - best;
   }
 
+  /** The highest delta {@code peer} acknowledged; -1 if it is not tracked. */
+  long ackedBy(String peer) {
+    return acked.getOrDefault(peer, -1L);
+  }
+
   /** Deltas {@code peer} has not acknowledged: how far behind it is. */
   long unacked(String peer) {
     Long a = acked.get(peer);

@@ -18,6 +18,11 @@ import dev.converge.sync.internal.Message.KeyBytes;
 import dev.converge.sync.internal.Message.KeyDigest;
 import dev.converge.sync.internal.Message.MemberInfo;
 import dev.converge.sync.internal.Message.Members;
+import dev.converge.sync.internal.Message.PruneAck;
+import dev.converge.sync.internal.Message.PruneInfo;
+import dev.converge.sync.internal.Message.PrunePull;
+import dev.converge.sync.internal.Message.PrunePush;
+import dev.converge.sync.internal.Message.PruneStates;
 import dev.converge.sync.internal.Message.QuorumRead;
 import dev.converge.sync.internal.Message.QuorumReadReply;
 import dev.converge.sync.internal.Message.QuorumWrite;
@@ -55,6 +60,10 @@ final class FrameCodec {
   static final byte QUORUM_READ_REPLY = 17;
   static final byte HELLO_CHALLENGE = 18;
   static final byte HELLO_AUTH = 19;
+  static final byte PRUNE_PUSH = 20;
+  static final byte PRUNE_ACK = 21;
+  static final byte PRUNE_PULL = 22;
+  static final byte PRUNE_STATES = 23;
 
   /** Bytes of the length prefix. */
   static final int LENGTH_BYTES = 4;
@@ -104,6 +113,20 @@ final class FrameCodec {
         str(b, info.host());
         b.appendInt(info.port());
         map(b, info.metadata());
+        b.appendLong(info.pruneEpoch());
+      }
+      b.appendInt(m.prunes().size());
+      for (PruneInfo p : m.prunes()) {
+        b.appendLong(p.seq()).appendInt(p.removed().size());
+        for (String r : p.removed()) {
+          str(b, r);
+        }
+        str(b, p.owner());
+        b.appendByte((byte) p.phase()).appendInt(p.collected().size());
+        for (String c : p.collected()) {
+          str(b, c);
+        }
+        b.appendLong(p.createdMillis());
       }
     } else if (message instanceof Deltas m) {
       b.appendByte(DELTAS).appendLong(m.epoch()).appendLong(m.from()).appendLong(m.to());
@@ -150,6 +173,20 @@ final class FrameCodec {
     } else if (message instanceof QuorumReadReply m) {
       b.appendByte(QUORUM_READ_REPLY).appendLong(m.request());
       bytes(b, m.state());
+    } else if (message instanceof PrunePush m) {
+      b.appendByte(PRUNE_PUSH).appendLong(m.request()).appendLong(m.seq());
+      keyBytes(b, m.states());
+    } else if (message instanceof PruneAck m) {
+      b.appendByte(PRUNE_ACK).appendLong(m.request());
+    } else if (message instanceof PrunePull m) {
+      b.appendByte(PRUNE_PULL).appendLong(m.request()).appendLong(m.epoch());
+      b.appendInt(m.keys().size());
+      for (String key : m.keys()) {
+        str(b, key);
+      }
+    } else if (message instanceof PruneStates m) {
+      b.appendByte(PRUNE_STATES).appendLong(m.request()).appendLong(m.epoch());
+      keyBytes(b, m.states());
     } else {
       throw new IllegalArgumentException("unknown message " + message);
     }
@@ -238,9 +275,28 @@ final class FrameCodec {
                       in.readLong(),
                       in.readString(),
                       in.readInt(),
-                      readMap(in)));
+                      readMap(in),
+                      in.readLong()));
             }
-            yield new Members(members);
+            int np = in.readCount(21, "prune record");
+            List<PruneInfo> prunes = new ArrayList<>(np);
+            for (int i = 0; i < np; i++) {
+              long seq = in.readLong();
+              int nr = in.readCount(4, "pruned replica");
+              List<String> removed = new ArrayList<>(nr);
+              for (int r = 0; r < nr; r++) {
+                removed.add(in.readString());
+              }
+              String owner = in.readString();
+              int phase = in.readByte();
+              int nc = in.readCount(4, "collected node");
+              List<String> collected = new ArrayList<>(nc);
+              for (int c = 0; c < nc; c++) {
+                collected.add(in.readString());
+              }
+              prunes.add(new PruneInfo(seq, removed, owner, phase, collected, in.readLong()));
+            }
+            yield new Members(members, prunes);
           }
           case DELTAS ->
               new Deltas(
@@ -289,6 +345,21 @@ final class FrameCodec {
           case QUORUM_WRITE_ACK -> new QuorumWriteAck(in.readLong());
           case QUORUM_READ -> new QuorumRead(in.readLong(), in.readString());
           case QUORUM_READ_REPLY -> new QuorumReadReply(in.readLong(), in.readBytes(maxStateBytes));
+          case PRUNE_PUSH ->
+              new PrunePush(in.readLong(), in.readLong(), readKeyBytes(in, maxStateBytes));
+          case PRUNE_ACK -> new PruneAck(in.readLong());
+          case PRUNE_PULL -> {
+            long request = in.readLong();
+            long epoch = in.readLong();
+            int n = in.readCount(4, "key");
+            List<String> keys = new ArrayList<>(n);
+            for (int i = 0; i < n; i++) {
+              keys.add(in.readString());
+            }
+            yield new PrunePull(request, epoch, keys);
+          }
+          case PRUNE_STATES ->
+              new PruneStates(in.readLong(), in.readLong(), readKeyBytes(in, maxStateBytes));
           default -> throw new ProtocolException("unknown frame type " + type);
         };
     in.expectEnd();

@@ -8,6 +8,7 @@ import dev.converge.sync.internal.Message.Heartbeat;
 import dev.converge.sync.internal.Message.Hello;
 import dev.converge.sync.internal.Message.MemberInfo;
 import dev.converge.sync.internal.Message.Members;
+import dev.converge.sync.internal.Message.PruneInfo;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * One node's view of the cluster: every member incarnation with its {@link MemberStatus}, and the
@@ -81,16 +83,39 @@ final class Membership {
       long since,
       PeerAddress address,
       Map<String, String> metadata,
-      long goneAtMillis) {
+      long goneAtMillis,
+      long pruneEpoch) {
 
     MemberInfo info() {
       return new MemberInfo(
-          nodeId, incarnation, status.ordinal(), since, address.host(), address.port(), metadata);
+          nodeId,
+          incarnation,
+          status.ordinal(),
+          since,
+          address.host(),
+          address.port(),
+          metadata,
+          pruneEpoch);
     }
 
     Entry withStatus(MemberStatus s, long now) {
       return new Entry(
-          nodeId, incarnation, s, since, address, metadata, s.isGone() ? now : goneAtMillis);
+          nodeId,
+          incarnation,
+          s,
+          since,
+          address,
+          metadata,
+          s.isGone() ? now : goneAtMillis,
+          pruneEpoch);
+    }
+
+    /* The prune epoch belongs to the incarnation's store, so it joins by max across sessions. */
+    Entry withPruneEpoch(long e) {
+      if (e <= pruneEpoch) {
+        return this;
+      }
+      return new Entry(nodeId, incarnation, status, since, address, metadata, goneAtMillis, e);
     }
 
     /* Newer incarnation first: started later, then by incarnation text (deterministic). */
@@ -122,6 +147,7 @@ final class Membership {
   private final Events events;
   private final Random random;
   private final LongSupplier clock;
+  private final Supplier<List<PruneInfo>> prunes;
   private final Map<String, Peer> peers = new ConcurrentHashMap<>();
   /* Every incarnation known but this node's own, by node id then incarnation; context only. */
   private final Map<String, Map<String, Entry>> entries = new HashMap<>();
@@ -137,8 +163,10 @@ final class Membership {
       AntiEntropy.Sender sender,
       Events events,
       Random random,
-      LongSupplier clock) {
+      LongSupplier clock,
+      Supplier<List<PruneInfo>> prunes) {
     this.options = options;
+    this.prunes = prunes;
     this.filter = filter;
     this.sender = sender;
     this.events = events;
@@ -152,6 +180,7 @@ final class Membership {
             since,
             address,
             options.getMetadata(),
+            0,
             0);
   }
 
@@ -168,6 +197,11 @@ final class Membership {
     }
   }
 
+  /** Records this node's own prune epoch (never back): announced with its entry. */
+  void advancePruneEpoch(long pruneEpoch) {
+    self = self.withPruneEpoch(pruneEpoch);
+  }
+
   /** This node's own entry and every incarnation it knows, as gossiped. */
   Members view() {
     long now = clock.getAsLong();
@@ -182,7 +216,7 @@ final class Membership {
       }
     }
     entries.values().removeIf(Map::isEmpty);
-    return new Members(infos);
+    return new Members(infos, prunes.get());
   }
 
   /* ------------------------------------------------------------------ the view */
@@ -249,7 +283,8 @@ final class Membership {
             info.since(),
             new PeerAddress(info.host(), info.port()),
             Map.copyOf(info.metadata()),
-            status.isGone() ? clock.getAsLong() : 0);
+            status.isGone() ? clock.getAsLong() : 0,
+            Math.max(0, info.pruneEpoch()));
     if (in.nodeId.equals(self.nodeId) && !mergeAboutSelf(in)) {
       return;
     }
@@ -268,6 +303,13 @@ final class Membership {
    * further status. Returns `a` when `b` adds nothing.
    */
   private static Entry join(Entry a, Entry b) {
+    Entry joined = joinStatus(a, b);
+    Entry other = joined == a ? b : a;
+    Entry result = joined.withPruneEpoch(other.pruneEpoch);
+    return result.equals(a) ? a : result;
+  }
+
+  private static Entry joinStatus(Entry a, Entry b) {
     if (a.status == MemberStatus.REMOVED || b.status == MemberStatus.REMOVED) {
       if (a.status == MemberStatus.REMOVED && a.since >= b.since) {
         return a;
@@ -281,7 +323,8 @@ final class Membership {
           later.since,
           later.address,
           later.metadata,
-          goneAt);
+          goneAt,
+          later.pruneEpoch);
     }
     if (a.since != b.since) {
       return a.since > b.since ? a : b;
@@ -483,6 +526,70 @@ final class Membership {
     List<String> ids = new ArrayList<>(peers.keySet());
     Collections.sort(ids);
     return ids;
+  }
+
+  /** A gone incarnation: a candidate for pruning. */
+  record Gone(String nodeId, String incarnation, MemberStatus status, long goneAtMillis) {}
+
+  /** Every LEFT or REMOVED incarnation known (this node's earlier ones included). */
+  List<Gone> gone() {
+    List<Gone> result = new ArrayList<>();
+    for (Map<String, Entry> incarnations : entries.values()) {
+      for (Entry e : incarnations.values()) {
+        if (e.status.isGone()) {
+          result.add(new Gone(e.nodeId, e.incarnation, e.status, e.goneAtMillis));
+        }
+      }
+    }
+    return result;
+  }
+
+  /** True if incarnation {@code incarnation} of {@code nodeId} is known to be REMOVED. */
+  boolean isRemoved(String nodeId, String incarnation) {
+    Entry e = entries.getOrDefault(nodeId, Map.of()).get(incarnation);
+    return e != null && e.status == MemberStatus.REMOVED;
+  }
+
+  /**
+   * Marks a LEFT incarnation REMOVED (before its replica id is pruned, so it is refused from then
+   * on); false if it is not known as gone.
+   */
+  boolean removeGone(String nodeId, String incarnation) {
+    Entry e = entries.getOrDefault(nodeId, Map.of()).get(incarnation);
+    if (e == null || !e.status.isGone()) {
+      return false;
+    }
+    if (e.status != MemberStatus.REMOVED) {
+      merge(e.withStatus(MemberStatus.REMOVED, clock.getAsLong()).info());
+    }
+    return true;
+  }
+
+  /** The status of the current incarnation of {@code nodeId}, or null if it is no member. */
+  MemberStatus statusOf(String nodeId) {
+    Peer p = peers.get(nodeId);
+    return p == null ? null : p.entry.status;
+  }
+
+  /**
+   * The prune epoch {@code nodeId}'s current incarnation announced (this node's own included); -1
+   * if it is no current member.
+   */
+  long pruneEpochOf(String nodeId) {
+    if (nodeId.equals(self.nodeId)) {
+      return self.pruneEpoch;
+    }
+    Peer p = peers.get(nodeId);
+    return p == null ? -1 : p.entry.pruneEpoch;
+  }
+
+  /** The incarnation of {@code nodeId} that is current, or null. */
+  String incarnationOf(String nodeId) {
+    if (nodeId.equals(self.nodeId)) {
+      return self.incarnation;
+    }
+    Peer p = peers.get(nodeId);
+    return p == null ? null : p.entry.incarnation;
   }
 
   /** True if {@code nodeId} is a current member that the failure detector hears. */

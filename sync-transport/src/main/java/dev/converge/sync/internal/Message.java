@@ -15,7 +15,7 @@ import java.util.Map;
 sealed interface Message {
 
   /** Bumped on any incompatible change of a frame. */
-  int PROTOCOL_VERSION = 3;
+  int PROTOCOL_VERSION = 4;
 
   /** A key with an encoded {@code TypedState} (a delta or a full state). */
   record KeyBytes(String key, byte[] state) {}
@@ -26,7 +26,8 @@ sealed interface Message {
   /**
    * What a node tells about a member (possibly itself): one incarnation's entry of the membership
    * view ({@link Membership}). {@code status} is a {@code MemberStatus} ordinal; {@code since} is
-   * the wall-clock time at which that incarnation's process started, by its own clock.
+   * the wall-clock time at which that incarnation's process started, by its own clock. {@code
+   * pruneEpoch} is the highest prune record the incarnation switched to ({@link Pruning}).
    */
   record MemberInfo(
       String nodeId,
@@ -35,7 +36,35 @@ sealed interface Message {
       long since,
       String host,
       int port,
-      Map<String, String> metadata) {}
+      Map<String, String> metadata,
+      long pruneEpoch) {
+
+    /** An entry with no pruning progress. */
+    MemberInfo(
+        String nodeId,
+        String incarnation,
+        int status,
+        long since,
+        String host,
+        int port,
+        Map<String, String> metadata) {
+      this(nodeId, incarnation, status, since, host, port, metadata, 0);
+    }
+  }
+
+  /**
+   * One prune record of the gossiped view ({@link Pruning}): record {@code seq} folds the replica
+   * ids {@code removed} into node {@code owner}'s; {@code phase} is a {@code Pruning.Phase}
+   * ordinal; {@code collected} names the nodes that handed the owner their data for it; {@code
+   * createdMillis} is the creator's wall clock.
+   */
+  record PruneInfo(
+      long seq,
+      List<String> removed,
+      String owner,
+      int phase,
+      List<String> collected,
+      long createdMillis) {}
 
   /**
    * Client → server, first frame: who is calling, for which cluster, with a fresh random {@code
@@ -85,8 +114,14 @@ sealed interface Message {
   /** Liveness signal for the failure detector. */
   record Heartbeat(long sentMillis) implements Message {}
 
-  /** Member list gossip. */
-  record Members(List<MemberInfo> members) implements Message {}
+  /** Member list gossip, with the prune records. */
+  record Members(List<MemberInfo> members, List<PruneInfo> prunes) implements Message {
+
+    /** A member list without prune records. */
+    Members(List<MemberInfo> members) {
+      this(members, List.of());
+    }
+  }
 
   /**
    * The sender's own deltas with sequence numbers {@code from..to} of its buffer {@code epoch},
@@ -126,4 +161,19 @@ sealed interface Message {
 
   /** Reply to a quorum read: the sender's state, or an empty array if it never saw the key. */
   record QuorumReadReply(long request, byte[] state) implements Message {}
+
+  /** Pruning, collect: full states of keys that name a replica of record {@code seq}. */
+  record PrunePush(long request, long seq, List<KeyBytes> states) implements Message {}
+
+  /** Pruning: the states of {@code request} are durable on the sender. */
+  record PruneAck(long request) implements Message {}
+
+  /** Pruning, switch: send your states of these keys if you are at prune epoch {@code epoch}. */
+  record PrunePull(long request, long epoch, List<String> keys) implements Message {}
+
+  /**
+   * Reply to {@link PrunePull}: the sender's prune {@code epoch} and, if it is the one asked for,
+   * its states of the keys it holds.
+   */
+  record PruneStates(long request, long epoch, List<KeyBytes> states) implements Message {}
 }

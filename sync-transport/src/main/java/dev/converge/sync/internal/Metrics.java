@@ -58,7 +58,7 @@ final class Metrics {
     p.framesReceived.increment();
   }
 
-  SyncMetrics snapshot(ToLongFunction<String> unacked) {
+  SyncMetrics snapshot(ToLongFunction<String> unacked, long pruneEpoch, long prunedReplicaIds) {
     Map<String, SyncMetrics.Peer> perPeer = new HashMap<>();
     peers.forEach(
         (id, p) ->
@@ -85,6 +85,8 @@ final class Metrics {
         keysRepaired.sum(),
         protocolErrors.sum(),
         authFailures.sum(),
+        pruneEpoch,
+        prunedReplicaIds,
         Map.copyOf(perPeer));
   }
 }

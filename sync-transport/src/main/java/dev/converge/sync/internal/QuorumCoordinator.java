@@ -50,11 +50,13 @@ final class QuorumCoordinator {
   private final int minQuorumSize;
   private final Map<Long, Pending> pending = new HashMap<>();
 
-  /** One request in flight. */
+  /** One request in flight: the frame, to whom, and who answered. */
   private static final class Pending {
     final int required;
     final Set<String> answered = new HashSet<>();
     final Runnable onQuorum;
+    Message request;
+    List<String> peers = List.of();
     long timer;
     boolean done;
 
@@ -110,9 +112,7 @@ final class QuorumCoordinator {
         consistency,
         () -> failure(Operation.WRITE, key, consistency, p, members),
         promise);
-    for (String peer : peers) {
-      sender.send(peer, new QuorumWrite(request, key.name(), bytes));
-    }
+    sendAll(p, new QuorumWrite(request, key.name(), bytes), peers);
     return promise.future();
   }
 
@@ -151,13 +151,38 @@ final class QuorumCoordinator {
         () -> failure(Operation.READ, key, consistency, p, members),
         promise);
     readTargets.put(request, key);
-    for (String peer : peers) {
-      sender.send(peer, new QuorumRead(request, key.name()));
-    }
+    sendAll(p, new QuorumRead(request, key.name()), peers);
     return promise.future();
   }
 
   private final Map<Long, Key<?>> readTargets = new HashMap<>();
+
+  private void sendAll(Pending p, Message request, List<String> peers) {
+    p.request = request;
+    p.peers = List.copyOf(peers);
+    for (String peer : peers) {
+      sender.send(peer, request);
+    }
+  }
+
+  /**
+   * Sends every request in flight again to the members that have not answered: a frame lost with a
+   * link that dropped, or held back from a peer at another prune epoch ({@link Pruning}), gets
+   * another chance before the timeout. Both requests are idempotent (a join, a read). Run with each
+   * gossip round.
+   */
+  void resend() {
+    for (Pending p : pending.values()) {
+      if (p.done || p.request == null) {
+        continue;
+      }
+      for (String peer : p.peers) {
+        if (!p.answered.contains(peer)) {
+          sender.send(peer, p.request);
+        }
+      }
+    }
+  }
 
   private int required(Consistency consistency, int members) {
     return required(consistency, members, minQuorumSize);

@@ -21,6 +21,11 @@ import dev.converge.sync.internal.Message.KeyBytes;
 import dev.converge.sync.internal.Message.KeyDigest;
 import dev.converge.sync.internal.Message.MemberInfo;
 import dev.converge.sync.internal.Message.Members;
+import dev.converge.sync.internal.Message.PruneAck;
+import dev.converge.sync.internal.Message.PruneInfo;
+import dev.converge.sync.internal.Message.PrunePull;
+import dev.converge.sync.internal.Message.PrunePush;
+import dev.converge.sync.internal.Message.PruneStates;
 import dev.converge.sync.internal.Message.QuorumRead;
 import dev.converge.sync.internal.Message.QuorumReadReply;
 import dev.converge.sync.internal.Message.QuorumWrite;
@@ -46,6 +51,9 @@ class FrameCodecTest {
         new HelloReject(Message.REJECT_REMOVED, "left"),
         new Heartbeat(123L),
         new Members(List.of(new MemberInfo("n3", "i", 4, 77L, "h", 9, Map.of()))),
+        new Members(
+            List.of(new MemberInfo("n3", "i", 1, 77L, "h", 9, Map.of("a", "b"), 3L)),
+            List.of(new PruneInfo(3L, List.of("n4.x", "n5.y"), "n3", 2, List.of("n1", "n2"), 99L))),
         new Deltas(7L, 1L, 5L, List.of(new KeyBytes("k", state), new KeyBytes("k2", new byte[0]))),
         new DeltaAck(7L, 5L),
         new AeRoot(9L, -1L),
@@ -57,7 +65,11 @@ class FrameCodecTest {
         new QuorumWrite(11L, "k", state),
         new QuorumWriteAck(11L),
         new QuorumRead(12L, "k"),
-        new QuorumReadReply(12L, state));
+        new QuorumReadReply(12L, state),
+        new PrunePush(13L, 3L, List.of(new KeyBytes("a", state))),
+        new PruneAck(13L),
+        new PrunePull(14L, 3L, List.of("a", "b")),
+        new PruneStates(14L, 3L, List.of(new KeyBytes("a", state))));
   }
 
   private static Message roundTrip(Message m) {

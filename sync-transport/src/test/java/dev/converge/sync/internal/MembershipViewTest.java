@@ -34,7 +34,8 @@ class MembershipViewTest {
         (peer, message) -> true,
         new NoEvents(),
         random,
-        () -> 5_000_000L);
+        () -> 5_000_000L,
+        List::of);
   }
 
   /**

@@ -276,6 +276,8 @@ final class NodeModel {
       return merge(s.states());
     } else if (m instanceof QuorumWrite q) {
       return merge(List.of(new KeyBytes(q.key(), q.delta())));
+    } else if (m instanceof Message.PrunePush p) {
+      return merge(p.states());
     } else if (m instanceof Members ms) {
       for (MemberInfo info : ms.members()) {
         boolean learnt =
@@ -311,8 +313,8 @@ final class NodeModel {
         || m instanceof HelloAuth) {
       return Verdict.REJECT; // handshake frames after the handshake
     }
-    // Heartbeat, DeltaAck, AeRoot, AeMatch, AePull, QuorumWriteAck, QuorumRead, QuorumReadReply
-    // (a reply to a read the node never made is ignored).
+    // Heartbeat, DeltaAck, AeRoot, AeMatch, AePull, QuorumWriteAck, QuorumRead, QuorumReadReply,
+    // PruneAck, PrunePull, PruneStates (a reply to a request the node never made is ignored).
     return Verdict.ACCEPT;
   }
 
