@@ -205,6 +205,7 @@ public final class DefaultReplicator implements Replicator {
                       identity.replicaId(),
                       options.getPruneLeftAfterMillis(),
                       Math.max(1024, options.getMaxFrameBytes() / 2),
+                      Math.min(2_000, 4 * options.getHeartbeatIntervalMillis()),
                       System::currentTimeMillis);
               seeds = new SeedDiscovery(vertx, options, bound);
               seeds.dialNew(transport::connect);

@@ -15,10 +15,10 @@ import java.util.function.Predicate;
 /**
  * A node's graceful leave (decision 0010): wait for the local writes already accepted, announce
  * LEAVING, hand every delta the peers have not acknowledged to every reachable member until each
- * acknowledges all of them (bounded by {@code leaveTimeoutMillis}), then announce LEFT to everyone.
- * Peers stop counting the node in quorums as soon as they hear LEFT. While members exist but none
- * is reachable, it waits (a partition may heal) until the timeout. Runs on the replicator's
- * context. Not part of the public API.
+ * acknowledges all of them (bounded by {@code leaveTimeoutMillis}), then announce LEFT to everyone
+ * ({@link #LEFT_ANNOUNCEMENTS} times, against lossy links). Peers stop counting the node in quorums
+ * as soon as they hear LEFT. While members exist but none is reachable, it waits (a partition may
+ * heal) until the timeout. Runs on the replicator's context. Not part of the public API.
  */
 final class GracefulLeave {
 
@@ -90,9 +90,24 @@ final class GracefulLeave {
                       + " deltas unacknowledged by some member (anti-entropy repairs those"
                       + " another member acknowledged; the rest never left this node)");
           membership.advanceSelf(MemberStatus.LEFT);
-          membership.gossipToAll();
-          left.complete();
+          announce(vertx, membership, step, LEFT_ANNOUNCEMENTS, left);
         });
     return left.future();
+  }
+
+  /**
+   * How often LEFT is told to every member, {@code step} apart: the news travels in frames that a
+   * lossy link may drop, and a member that misses it would count the node until it is removed.
+   */
+  static final int LEFT_ANNOUNCEMENTS = 3;
+
+  private static void announce(
+      Vertx vertx, Membership membership, long step, int times, Promise<Void> done) {
+    membership.gossipToAll();
+    if (times <= 1) {
+      done.complete();
+    } else {
+      vertx.setTimer(step, t -> announce(vertx, membership, step, times - 1, done));
+    }
   }
 }

@@ -224,6 +224,7 @@ final class Pruning {
   private final String selfId;
   private final long pruneLeftAfterMillis;
   private final int maxChunkBytes;
+  private final long retryMillis;
   private final LongSupplier clock;
 
   private final TreeMap<Long, Record> records = new TreeMap<>();
@@ -251,6 +252,7 @@ final class Pruning {
       ReplicaId self,
       long pruneLeftAfterMillis,
       int maxChunkBytes,
+      long retryMillis,
       LongSupplier clock) {
     this.vertx = vertx;
     this.context = context;
@@ -262,6 +264,7 @@ final class Pruning {
     this.self = self;
     this.pruneLeftAfterMillis = pruneLeftAfterMillis;
     this.maxChunkBytes = maxChunkBytes;
+    this.retryMillis = Math.max(10, retryMillis);
     this.clock = clock;
     this.started = parse(store.property(STARTED_PROPERTY));
     this.epoch = parse(store.property(EPOCH_PROPERTY));
@@ -579,19 +582,32 @@ final class Pruning {
             });
   }
 
+  /*
+   * Sends a request and completes with its answer. Both requests are idempotent, so the frame is
+   * sent again every `retryMillis` until answered (a lossy link), and given up after
+   * REQUEST_TIMEOUT_MILLIS.
+   */
   private Future<Message> request(String peer, java.util.function.LongFunction<Message> frame) {
     long id = nextRequest++;
+    Message m = frame.apply(id);
     Promise<Message> promise = Promise.promise();
     requests.put(id, promise);
+    long deadline = clock.getAsLong() + REQUEST_TIMEOUT_MILLIS;
     long timer =
-        vertx.setTimer(
-            REQUEST_TIMEOUT_MILLIS,
+        vertx.setPeriodic(
+            retryMillis,
             t -> {
-              if (requests.remove(id) != null) {
+              if (!requests.containsKey(id)) {
+                vertx.cancelTimer(t);
+              } else if (clock.getAsLong() > deadline) {
+                requests.remove(id);
+                vertx.cancelTimer(t);
                 promise.tryFail("no answer from " + peer + " within " + REQUEST_TIMEOUT_MILLIS);
+              } else {
+                node.send(peer, m);
               }
             });
-    if (!node.send(peer, frame.apply(id))) {
+    if (!node.send(peer, m)) {
       requests.remove(id);
       vertx.cancelTimer(timer);
       promise.tryFail("no link to " + peer);
@@ -610,8 +626,10 @@ final class Pruning {
 
   /** One pruning round, run with each heartbeat: at most one step of work at a time. */
   void tick() {
-    if (busy || membership.isSelfRemoved()) {
-      return;
+    if (busy
+        || membership.isSelfRemoved()
+        || membership.selfStatus().compareTo(MemberStatus.UP) > 0) {
+      return; // a node that leaves or was removed starts no pruning work
     }
     long now = clock.getAsLong();
     dropExpired(now);
@@ -652,6 +670,17 @@ final class Pruning {
           && (r.seq <= started // begun before a restart: resumed
               || (epoch >= previousSeq(r) && everyoneCollected(r)))) {
         return perform(r);
+      }
+      if (System.getenv("CONVERGE_DEBUG_PRUNE") != null) {
+        LOG.log(
+            Level.INFO,
+            "DEBUG node {0}: record {1} collected {2} members {3} epoch {4} refuses {5}",
+            selfId,
+            r.seq,
+            r.collected,
+            membership.counted(),
+            epoch,
+            refusesAll(r));
       }
       if (!r.collected.contains(selfId) && epoch >= previousSeq(r) && refusesAll(r)) {
         Future<Void> step = collect(r);
