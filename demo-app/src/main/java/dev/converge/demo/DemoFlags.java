@@ -54,7 +54,8 @@ public final class DemoFlags {
           "--tls-ca",
           "--leave-timeout-ms",
           "--auto-remove-unreachable-ms",
-          "--min-quorum-size");
+          "--min-quorum-size",
+          "--prune-left-after-ms");
 
   /** Flags that take no value. */
   private static final Set<String> SWITCHES = Set.of("--in-memory", "--tls-client-auth");
@@ -128,6 +129,14 @@ public final class DemoFlags {
             + " (default "
             + MembershipSettings.DEFAULT.minQuorumSize()
             + ")",
+        "  --prune-left-after-ms N",
+        "                         prune a gracefully left node's replica id from every key N ms",
+        "                         after it left; a durable node restarted later is refused and",
+        "                         must rejoin with an empty data directory, 0-"
+            + MembershipSettings.MAX_PRUNE_LEFT_AFTER_MILLIS
+            + " (default "
+            + MembershipSettings.DEFAULT.pruneLeftAfterMillis()
+            + ")",
         "  --help                 print this help",
         "",
         "Example: --node-id n1 --http-port 8081 --gossip-port 7001"
@@ -158,6 +167,7 @@ public final class DemoFlags {
     long leaveTimeout = MembershipSettings.DEFAULT.leaveTimeoutMillis();
     long autoRemove = MembershipSettings.DEFAULT.autoRemoveUnreachableAfterMillis();
     int minQuorum = MembershipSettings.DEFAULT.minQuorumSize();
+    long pruneLeftAfter = MembershipSettings.DEFAULT.pruneLeftAfterMillis();
     Set<String> seen = new HashSet<>();
 
     for (int i = 0; i < args.size(); i++) {
@@ -339,6 +349,18 @@ public final class DemoFlags {
           }
           minQuorum = size.intValue();
         }
+        case "--prune-left-after-ms" -> {
+          Long millis = number(value, 0, MembershipSettings.MAX_PRUNE_LEFT_AFTER_MILLIS);
+          if (millis == null) {
+            return new Invalid(
+                "--prune-left-after-ms must be a number of milliseconds 0-"
+                    + MembershipSettings.MAX_PRUNE_LEFT_AFTER_MILLIS
+                    + ", got \""
+                    + value
+                    + "\"");
+          }
+          pruneLeftAfter = millis;
+        }
         default -> throw new AssertionError(flag);
       }
     }
@@ -363,7 +385,8 @@ public final class DemoFlags {
       NodeSecurity security = new NodeSecurity(secret, tlsCert, tlsKey, tlsCa, tlsClientAuth);
       DnsSeeds dns =
           new DnsSeeds(seedDns, seedDnsPort == null ? 0 : seedDnsPort, List.copyOf(dnsServers));
-      MembershipSettings membership = new MembershipSettings(leaveTimeout, autoRemove, minQuorum);
+      MembershipSettings membership =
+          new MembershipSettings(leaveTimeout, autoRemove, minQuorum, pruneLeftAfter);
       return new Run(
           new DemoConfig(
               nodeId,

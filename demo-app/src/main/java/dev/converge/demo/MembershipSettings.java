@@ -4,9 +4,9 @@ import dev.converge.sync.SyncOptions;
 
 /**
  * How a demo node takes part in membership changes: how long a graceful leave may take, whether a
- * long-unreachable member is removed automatically, and the floor of a majority. Maps one to one
- * onto {@link SyncOptions}; the bounds here are the demo's (its flags refuse anything outside
- * them), the library accepts more.
+ * long-unreachable member is removed automatically, the floor of a majority, and when a left
+ * member's replica id is pruned. Maps one to one onto {@link SyncOptions}; the bounds here are the
+ * demo's (its flags refuse anything outside them), the library accepts more.
  *
  * @param leaveTimeoutMillis bound on a graceful leave's hand-off ({@link
  *     SyncOptions#setLeaveTimeoutMillis}), {@value #MIN_LEAVE_TIMEOUT_MILLIS}–{@value
@@ -16,16 +16,28 @@ import dev.converge.sync.SyncOptions;
  *     #MIN_AUTO_REMOVE_MILLIS}–{@value #MAX_AUTO_REMOVE_MILLIS}
  * @param minQuorumSize floor of a {@code majority} ({@link SyncOptions#setMinQuorumSize}),
  *     1–{@value #MAX_MIN_QUORUM_SIZE}
+ * @param pruneLeftAfterMillis how long after a graceful leave the left incarnation's replica id is
+ *     pruned ({@link SyncOptions#setPruneLeftAfterMillis}), 0–{@value #MAX_PRUNE_LEFT_AFTER_MILLIS}
  */
 public record MembershipSettings(
-    long leaveTimeoutMillis, long autoRemoveUnreachableAfterMillis, int minQuorumSize) {
+    long leaveTimeoutMillis,
+    long autoRemoveUnreachableAfterMillis,
+    int minQuorumSize,
+    long pruneLeftAfterMillis) {
 
-  /** The library's defaults: a 10 s leave, no automatic removal, no floor beyond ⌊N/2⌋+1. */
+  /**
+   * The library's defaults: a 10 s leave, no automatic removal, no floor beyond ⌊N/2⌋+1, left
+   * incarnations pruned after 5 minutes.
+   */
   public static final MembershipSettings DEFAULT =
       new MembershipSettings(
           SyncOptions.DEFAULT_LEAVE_TIMEOUT_MILLIS,
           SyncOptions.DEFAULT_AUTO_REMOVE_UNREACHABLE_AFTER_MILLIS,
-          SyncOptions.DEFAULT_MIN_QUORUM_SIZE);
+          SyncOptions.DEFAULT_MIN_QUORUM_SIZE,
+          SyncOptions.DEFAULT_PRUNE_LEFT_AFTER_MILLIS);
+
+  /** Longest delay before a left incarnation is pruned: seven days (the tombstone retention). */
+  public static final long MAX_PRUNE_LEFT_AFTER_MILLIS = 7L * 24 * 3600 * 1000;
 
   /** Shortest leave timeout: 1 ms (a leave that hands nothing off). */
   public static final long MIN_LEAVE_TIMEOUT_MILLIS = 1;
@@ -71,6 +83,13 @@ public record MembershipSettings(
       throw new IllegalArgumentException(
           "minimum quorum size must be 1-" + MAX_MIN_QUORUM_SIZE + ", got " + minQuorumSize);
     }
+    if (pruneLeftAfterMillis < 0 || pruneLeftAfterMillis > MAX_PRUNE_LEFT_AFTER_MILLIS) {
+      throw new IllegalArgumentException(
+          "prune-left-after must be 0-"
+              + MAX_PRUNE_LEFT_AFTER_MILLIS
+              + " ms, got "
+              + pruneLeftAfterMillis);
+    }
   }
 
   /** Sets these options on {@code options}. */
@@ -78,6 +97,7 @@ public record MembershipSettings(
     return options
         .setLeaveTimeoutMillis(leaveTimeoutMillis)
         .setAutoRemoveUnreachableAfterMillis(autoRemoveUnreachableAfterMillis)
-        .setMinQuorumSize(minQuorumSize);
+        .setMinQuorumSize(minQuorumSize)
+        .setPruneLeftAfterMillis(pruneLeftAfterMillis);
   }
 }

@@ -112,6 +112,18 @@ final class PrometheusMetrics {
         "converge_auth_failures_total",
         "Handshakes refused because a side could not prove the cluster secret.",
         sync.authFailures());
+    header(
+        out,
+        "converge_prune_epoch",
+        "gauge",
+        "Highest prune record this node has switched to (replica ids of gone members pruned).");
+    out.append("converge_prune_epoch ").append(sync.pruneEpoch()).append('\n');
+    header(
+        out,
+        "converge_pruned_replica_ids",
+        "gauge",
+        "Replica ids of gone members pruned from this node's data (in the records it remembers).");
+    out.append("converge_pruned_replica_ids ").append(sync.prunedReplicaIds()).append('\n');
 
     Map<String, SyncMetrics.Peer> peers = new TreeMap<>(sync.peers());
     header(

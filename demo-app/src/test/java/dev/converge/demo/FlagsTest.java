@@ -107,7 +107,11 @@ class FlagsTest {
           .contains("--cluster-secret-file", "--tls-cert", "--tls-key", "--tls-ca")
           .contains("--tls-client-auth")
           .contains("--seed-dns NAME", "srv:NAME", "--seed-dns-port", "--dns-server")
-          .contains("--leave-timeout-ms", "--auto-remove-unreachable-ms", "--min-quorum-size");
+          .contains(
+              "--leave-timeout-ms",
+              "--auto-remove-unreachable-ms",
+              "--min-quorum-size",
+              "--prune-left-after-ms");
       assertThat(launch.started()).isEmpty();
     }
   }
@@ -323,22 +327,33 @@ class FlagsTest {
             "2500",
             "--auto-remove-unreachable-ms=60000",
             "--min-quorum-size",
-            "3");
-    assertThat(config.membership()).isEqualTo(new MembershipSettings(2_500, 60_000, 3));
+            "3",
+            "--prune-left-after-ms",
+            "120000");
+    assertThat(config.membership()).isEqualTo(new MembershipSettings(2_500, 60_000, 3, 120_000));
     assertThat(config.membership().applyTo(DemoNode.demoTimers()).toJson().getMap())
         .containsEntry("leaveTimeoutMillis", 2_500L)
         .containsEntry("autoRemoveUnreachableAfterMillis", 60_000L)
-        .containsEntry("minQuorumSize", 3);
+        .containsEntry("minQuorumSize", 3)
+        .containsEntry("pruneLeftAfterMillis", 120_000L);
     assertThat(started("--node-id", "n2").membership()).isEqualTo(MembershipSettings.DEFAULT);
     assertThat(MembershipSettings.DEFAULT)
         .as("the library's defaults")
-        .isEqualTo(new MembershipSettings(10_000, 0, 1));
+        .isEqualTo(new MembershipSettings(10_000, 0, 1, 300_000));
     assertThat(started("--node-id", "n3", "--auto-remove-unreachable-ms", "0").membership())
         .isEqualTo(MembershipSettings.DEFAULT);
     assertThat(
-            started("--node-id", "n4", "--leave-timeout-ms", "3600000", "--min-quorum-size", "1024")
+            started(
+                    "--node-id",
+                    "n4",
+                    "--leave-timeout-ms",
+                    "3600000",
+                    "--min-quorum-size",
+                    "1024",
+                    "--prune-left-after-ms",
+                    "0")
                 .membership())
-        .isEqualTo(new MembershipSettings(3_600_000, 0, 1_024));
+        .isEqualTo(new MembershipSettings(3_600_000, 0, 1_024, 0));
 
     List<List<String>> bad =
         List.of(
@@ -357,7 +372,10 @@ class FlagsTest {
             List.of("--min-quorum-size", "0"),
             List.of("--min-quorum-size", "1025"),
             List.of("--min-quorum-size", "three"),
-            List.of("--min-quorum-size", "2", "--min-quorum-size", "3"));
+            List.of("--min-quorum-size", "2", "--min-quorum-size", "3"),
+            List.of("--prune-left-after-ms", "-1"),
+            List.of("--prune-left-after-ms", "604800001"),
+            List.of("--prune-left-after-ms", "5m"));
     for (List<String> flags : bad) {
       List<String> args = new ArrayList<>(List.of("--node-id", "n1"));
       args.addAll(flags);
@@ -373,7 +391,9 @@ class FlagsTest {
         .contains("got \"500\"");
     assertThat(launch("--node-id", "n1", "--min-quorum-size", "0").err())
         .contains("--min-quorum-size must be a number 1-1024, got \"0\"");
-    assertThatThrownBy(() -> new MembershipSettings(10_000, 10, 1))
+    assertThat(launch("--node-id", "n1", "--prune-left-after-ms", "5m").err())
+        .contains("--prune-left-after-ms must be a number of milliseconds 0-604800000, got \"5m\"");
+    assertThatThrownBy(() -> new MembershipSettings(10_000, 10, 1, 0))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("automatic removal must be 0 (off) or 1000-");
   }

@@ -152,10 +152,11 @@ final class Pruning {
     }
 
     /*
-     * The join of two records of one seq. One proposal: the further phase and the union of the
-     * collected nodes. Two proposals (two nodes created the same seq concurrently): the further
-     * phase wins (a performed record can never be undone), then the smaller proposal; the other
-     * is dropped whole, with its marks, so a member's mark always names the owner it pushed to.
+     * The join of two records of one seq, lexicographic: the smaller proposal (owner, then ids)
+     * wins whole, with its own marks; one proposal joins by the further phase and the union of the
+     * collected nodes. A member marks only the proposal it holds, so a mark always names the owner
+     * it handed its data to, and the larger of two concurrent proposals can never perform: the
+     * smaller one's owner, a member, never marks it.
      */
     static Record join(Record a, Record b) {
       if (a.sameProposal(b)) {
@@ -166,20 +167,11 @@ final class Pruning {
           union.addAll(b.collected);
           collected = Set.copyOf(union);
         }
-        if (phase == a.phase && collected == a.collected) {
+        long created = Math.min(a.createdMillis, b.createdMillis);
+        if (phase == a.phase && collected == a.collected && created == a.createdMillis) {
           return a;
         }
-        return new Record(
-            a.seq,
-            a.removed,
-            a.owner,
-            phase,
-            collected,
-            Math.min(a.createdMillis, b.createdMillis));
-      }
-      int c = a.phase.compareTo(b.phase);
-      if (c != 0) {
-        return c > 0 ? a : b;
+        return new Record(a.seq, a.removed, a.owner, phase, collected, created);
       }
       int p = a.owner.compareTo(b.owner);
       if (p == 0) {
@@ -671,17 +663,13 @@ final class Pruning {
               || (epoch >= previousSeq(r) && everyoneCollected(r)))) {
         return perform(r);
       }
-      if (System.getenv("CONVERGE_DEBUG_PRUNE") != null) {
-        LOG.log(
-            Level.INFO,
-            "DEBUG node {0}: record {1} collected {2} members {3} epoch {4} refuses {5}",
-            selfId,
-            r.seq,
-            r.collected,
-            membership.counted(),
-            epoch,
-            refusesAll(r));
-      }
+      LOG.log(
+          Level.DEBUG,
+          "node {0}: prune record {1} collecting; collected {2}, members {3}",
+          selfId,
+          r.seq,
+          r.collected,
+          membership.counted());
       if (!r.collected.contains(selfId) && epoch >= previousSeq(r) && refusesAll(r)) {
         Future<Void> step = collect(r);
         if (step != null) {
@@ -869,6 +857,10 @@ final class Pruning {
     }
     long t = target;
     ownerOf = Map.copyOf(owners);
+    if (started < t && sourceAt(t) == null) {
+      // Nobody to pull from: do not close the gate on every peer for a switch that cannot run.
+      return Future.failedFuture("no reachable member at prune epoch " + t + " yet");
+    }
     LOG.log(Level.DEBUG, "node {0}: switching to prune epoch {1}", selfId, t);
     return begin(t)
         .compose(x -> scan(ids, null, new ArrayList<>()))

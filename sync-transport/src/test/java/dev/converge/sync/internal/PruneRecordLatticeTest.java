@@ -1,0 +1,98 @@
+package dev.converge.sync.internal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.converge.crdt.ReplicaId;
+import dev.converge.sync.internal.Message.PruneInfo;
+import dev.converge.sync.internal.Pruning.Phase;
+import dev.converge.sync.internal.Pruning.Record;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The prune records gossiped with the membership view form a lattice (decision 0012): nodes that
+ * receive the same records in any order, any number of times, hold the same record; the winning
+ * proposal's performed phase is never undone; and a member's collected mark never moves to another
+ * proposal.
+ */
+class PruneRecordLatticeTest {
+
+  private static final int SEEDS = 300;
+  private static final List<String> OWNERS = List.of("a", "b", "c");
+  private static final List<List<ReplicaId>> IDS =
+      List.of(List.of(ReplicaId.of("x.1")), List.of(ReplicaId.of("x.1"), ReplicaId.of("y.2")));
+
+  private static Record random(Random random) {
+    Set<String> collected = Set.copyOf(OWNERS.subList(0, random.nextInt(OWNERS.size() + 1)));
+    return new Record(
+        7,
+        IDS.get(random.nextInt(IDS.size())),
+        OWNERS.get(random.nextInt(OWNERS.size())),
+        Phase.values()[random.nextInt(Phase.values().length)],
+        collected,
+        100 + random.nextInt(3));
+  }
+
+  @Test
+  void prop_join_is_commutative_associative_and_idempotent() {
+    for (long seed = 0; seed < SEEDS; seed++) {
+      Random random = new Random(seed);
+      Record a = random(random);
+      Record b = random(random);
+      Record c = random(random);
+      assertThat(Record.join(a, b)).as("seed %d", seed).isEqualTo(Record.join(b, a));
+      assertThat(Record.join(Record.join(a, b), c))
+          .as("seed %d", seed)
+          .isEqualTo(Record.join(a, Record.join(b, c)));
+      assertThat(Record.join(a, a)).as("seed %d", seed).isEqualTo(a);
+    }
+  }
+
+  @Test
+  void prop_any_gossip_order_ends_in_the_same_record_and_a_performed_one_stays_performed() {
+    for (long seed = 0; seed < SEEDS; seed++) {
+      Random random = new Random(seed);
+      List<Record> news = new ArrayList<>();
+      for (int i = 0, n = 1 + random.nextInt(6); i < n; i++) {
+        news.add(random(random));
+      }
+      Record first = fold(news);
+      List<Record> shuffled = new ArrayList<>(news);
+      java.util.Collections.shuffle(shuffled, random);
+      shuffled.add(news.get(random.nextInt(news.size()))); // a repeat
+      assertThat(fold(shuffled)).as("seed %d", seed).isEqualTo(first);
+      if (news.stream().anyMatch(r -> r.sameProposal(first) && r.phase() == Phase.PERFORMED)) {
+        assertThat(first.phase()).as("seed %d", seed).isEqualTo(Phase.PERFORMED);
+      }
+      for (String member : first.collected()) {
+        assertThat(news)
+            .as("seed %d: %s's mark comes from the winning proposal", seed, member)
+            .anyMatch(r -> r.sameProposal(first) && r.collected().contains(member));
+      }
+    }
+  }
+
+  @Test
+  void malformedRecordsAreRefused() {
+    assertThat(Record.of(new PruneInfo(0, List.of("x.1"), "a", 0, List.of(), 1))).isNull();
+    assertThat(Record.of(new PruneInfo(1, List.of(), "a", 0, List.of(), 1))).isNull();
+    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "a", 9, List.of(), 1))).isNull();
+    assertThat(Record.of(new PruneInfo(1, List.of("noincarnation"), "a", 0, List.of(), 1)))
+        .isNull();
+    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "bad owner!", 0, List.of(), 1))).isNull();
+    Record ok = Record.of(new PruneInfo(1, List.of("y.2", "x.1"), "a", 2, List.of("b"), 1));
+    assertThat(ok.removed()).containsExactly(ReplicaId.of("x.1"), ReplicaId.of("y.2"));
+    assertThat(Record.of(ok.info())).isEqualTo(ok);
+  }
+
+  private static Record fold(List<Record> records) {
+    Record r = records.get(0);
+    for (Record next : records.subList(1, records.size())) {
+      r = Record.join(r, next);
+    }
+    return r;
+  }
+}
