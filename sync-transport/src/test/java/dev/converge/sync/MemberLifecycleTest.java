@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.converge.crdt.Key;
 import dev.converge.crdt.PNCounter;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,54 +20,26 @@ class MemberLifecycleTest {
 
   private static final Duration TIMEOUT = Duration.ofSeconds(3);
 
-  private static final class Node implements AutoCloseable {
-    final Vertx vertx = Vertx.vertx();
-    final Replicator replicator;
-
-    Node(SyncOptions options) {
-      replicator = Replicator.create(vertx, options);
-      replicator.start().await();
-    }
-
-    @Override
-    public void close() {
-      replicator.close().await();
-      vertx.close().await();
-    }
-  }
-
-  private static SyncOptions options(String nodeId, Node seed) {
-    SyncOptions o = SyncOptions.localTest().setNodeId(nodeId);
-    return seed == null ? o : o.setSeeds(List.of("127.0.0.1:" + seed.replicator.port()));
+  private static SyncOptions options(String nodeId, LoopbackNode seed) {
+    return LoopbackNode.options(nodeId, seed);
   }
 
   /* Nodes a, b and {@code third}, seeded on a, all members of each other. */
-  private static List<Node> startThree(String third) {
-    List<Node> nodes = new ArrayList<>();
-    Node first = new Node(options("a", null));
+  private static List<LoopbackNode> startThree(String third) {
+    List<LoopbackNode> nodes = new ArrayList<>();
+    LoopbackNode first = new LoopbackNode(options("a", null));
     nodes.add(first);
-    nodes.add(new Node(options("b", first)));
-    nodes.add(new Node(options(third, first)));
-    awaitMembers(nodes);
+    nodes.add(new LoopbackNode(options("b", first)));
+    nodes.add(new LoopbackNode(options(third, first)));
+    LoopbackNode.awaitMembers(nodes);
     return nodes;
-  }
-
-  private static void awaitMembers(List<Node> nodes) {
-    ConvergenceProbe.until(
-        "every node sees exactly the others, reachable",
-        () ->
-            nodes.stream()
-                .allMatch(
-                    n ->
-                        n.replicator.members().size() == nodes.size() - 1
-                            && n.replicator.members().stream().allMatch(ClusterMember::reachable)));
   }
 
   @Test
   void aNodeReplacedAgainAndAgainUnderNewNamesLeavesQuorumsAndMembersTrue() throws Exception {
     Key<PNCounter> likes = Key.pnCounter("likes");
-    List<Node> live = new java.util.concurrent.CopyOnWriteArrayList<>(startThree("c0"));
-    Node first = live.get(0);
+    List<LoopbackNode> live = new java.util.concurrent.CopyOnWriteArrayList<>(startThree("c0"));
+    LoopbackNode first = live.get(0);
     java.util.concurrent.atomic.AtomicLong acknowledged =
         new java.util.concurrent.atomic.AtomicLong();
     java.util.concurrent.atomic.AtomicBoolean writing =
@@ -80,7 +51,7 @@ class MemberLifecycleTest {
             () -> {
               Random random = new Random(12);
               while (writing.get()) {
-                Node n = live.get(random.nextInt(live.size()));
+                LoopbackNode n = live.get(random.nextInt(live.size()));
                 try {
                   n.replicator.update(likes, PNCounter.incrementBy(1)).await();
                   acknowledged.incrementAndGet();
@@ -92,14 +63,14 @@ class MemberLifecycleTest {
     client.start();
     try {
       for (int round = 1; round <= 20; round++) {
-        Node leaving = live.get(2);
+        LoopbackNode leaving = live.get(2);
         // A graceful leave while the client still writes to it: what it acknowledged must arrive.
         Future<Void> leave = leaving.replicator.close();
-        live.set(2, new Node(options("c" + round, first)));
+        live.set(2, new LoopbackNode(options("c" + round, first)));
         leave.await();
         leaving.close();
-        awaitMembers(live);
-        for (Node n : live) {
+        LoopbackNode.awaitMembers(live);
+        for (LoopbackNode n : live) {
           assertThat(n.replicator.members())
               .extracting(ClusterMember::nodeId)
               .doesNotContain("c" + (round - 1));
@@ -120,7 +91,7 @@ class MemberLifecycleTest {
     } finally {
       writing.set(false);
       client.join();
-      live.forEach(Node::close);
+      live.forEach(LoopbackNode::close);
     }
   }
 
@@ -132,17 +103,17 @@ class MemberLifecycleTest {
       keys.add(Key.pnCounter("likes-" + i));
     }
     Key<PNCounter> likes = keys.get(0);
-    try (Node a = new Node(options("a", null));
-        Node b = new Node(options("b", a))) {
+    try (LoopbackNode a = new LoopbackNode(options("a", null));
+        LoopbackNode b = new LoopbackNode(options("b", a))) {
       // The leaver is durable and gossips rarely: its writes wait in its delta buffer,
       // unacknowledged, and anti-entropy is too slow to carry them before it is gone.
-      Node leaver =
-          new Node(
+      LoopbackNode leaver =
+          new LoopbackNode(
               options("leaver", a)
                   .setDataDir(dir)
                   .setGossipIntervalMillis(60_000)
                   .setAntiEntropyIntervalMillis(60_000));
-      awaitMembers(List.of(a, b, leaver));
+      LoopbackNode.awaitMembers(List.of(a, b, leaver));
       List<Future<PNCounter>> writes = new ArrayList<>();
       for (int i = 0; i < 10_000; i++) {
         writes.add(leaver.replicator.update(keys.get(i % keys.size()), PNCounter.incrementBy(1)));
@@ -164,7 +135,7 @@ class MemberLifecycleTest {
     }
   }
 
-  private static long total(Node node, List<Key<PNCounter>> keys) {
+  private static long total(LoopbackNode node, List<Key<PNCounter>> keys) {
     long sum = 0;
     for (Key<PNCounter> key : keys) {
       sum += node.replicator.get(key).await().value();
@@ -175,10 +146,10 @@ class MemberLifecycleTest {
   @Test
   void aRemovedIncarnationIsRefusedAndItsUnsentWritesAreTheDocumentedLoss() {
     Key<PNCounter> likes = Key.pnCounter("likes");
-    try (Node a = new Node(options("a", null));
-        Node b = new Node(options("b", a));
-        Node gone = new Node(options("gone", a))) {
-      awaitMembers(List.of(a, b, gone));
+    try (LoopbackNode a = new LoopbackNode(options("a", null));
+        LoopbackNode b = new LoopbackNode(options("b", a));
+        LoopbackNode gone = new LoopbackNode(options("gone", a))) {
+      LoopbackNode.awaitMembers(List.of(a, b, gone));
       gone.replicator.update(likes, PNCounter.incrementBy(5)).await();
       ConvergenceProbe.until(
           "the replicated write arrives", () -> a.replicator.get(likes).await().value() == 5);
@@ -216,8 +187,8 @@ class MemberLifecycleTest {
   @Test
   void anInMemoryNodeRestartedTwentyTimesUnderItsNameIsOneMember() {
     Key<PNCounter> likes = Key.pnCounter("likes");
-    List<Node> live = startThree("c");
-    Node first = live.get(0);
+    List<LoopbackNode> live = startThree("c");
+    LoopbackNode first = live.get(0);
     try {
       long expected = 0;
       java.util.Set<String> incarnations = new java.util.HashSet<>();
@@ -231,11 +202,11 @@ class MemberLifecycleTest {
         expected++;
         incarnations.add(live.get(2).replicator.identity().incarnation());
         // An unclean stop (no leave): the process is gone, the next one is a new incarnation.
-        Node old = live.remove(2);
+        LoopbackNode old = live.remove(2);
         old.vertx.close().await();
-        live.add(new Node(options("c", first)));
-        awaitMembers(live);
-        for (Node n : live) {
+        live.add(new LoopbackNode(options("c", first)));
+        LoopbackNode.awaitMembers(live);
+        for (LoopbackNode n : live) {
           n.replicator
               .update(likes, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT))
               .await();
@@ -243,7 +214,7 @@ class MemberLifecycleTest {
         }
       }
       assertThat(incarnations).hasSize(20);
-      for (Node n : live) {
+      for (LoopbackNode n : live) {
         assertThat(n.replicator.members()).hasSize(2);
       }
       String current = live.get(2).replicator.identity().incarnation();
@@ -256,16 +227,17 @@ class MemberLifecycleTest {
           "every live node holds every increment",
           () -> live.stream().allMatch(n -> n.replicator.get(likes).await().value() == total));
     } finally {
-      live.forEach(Node::close);
+      live.forEach(LoopbackNode::close);
     }
   }
 
   @Test
   void automaticRemovalDropsAMemberUnreachableForLongerThanConfigured() {
-    try (Node a = new Node(options("a", null).setAutoRemoveUnreachableAfterMillis(1_500));
-        Node b = new Node(options("b", a))) {
-      Node c = new Node(options("c", a));
-      awaitMembers(List.of(a, b, c));
+    try (LoopbackNode a =
+            new LoopbackNode(options("a", null).setAutoRemoveUnreachableAfterMillis(1_500));
+        LoopbackNode b = new LoopbackNode(options("b", a))) {
+      LoopbackNode c = new LoopbackNode(options("c", a));
+      LoopbackNode.awaitMembers(List.of(a, b, c));
       c.replicator.faults().partition(java.util.Set.of("a", "b"));
       c.vertx.close().await(); // crashed: never leaves
       ConvergenceProbe.until(
@@ -279,20 +251,20 @@ class MemberLifecycleTest {
   void aDurableNodeThatLeftRejoinsOnItsDataAsTheSameIncarnation(
       @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
     Key<PNCounter> likes = Key.pnCounter("likes");
-    try (Node a = new Node(options("a", null));
-        Node b = new Node(options("b", a))) {
-      Node durable = new Node(options("d", a).setDataDir(dir));
+    try (LoopbackNode a = new LoopbackNode(options("a", null));
+        LoopbackNode b = new LoopbackNode(options("b", a))) {
+      LoopbackNode durable = new LoopbackNode(options("d", a).setDataDir(dir));
       String incarnation = durable.replicator.identity().incarnation();
-      awaitMembers(List.of(a, b, durable));
+      LoopbackNode.awaitMembers(List.of(a, b, durable));
       durable.replicator.update(likes, PNCounter.incrementBy(3)).await();
       durable.close(); // leaves
       ConvergenceProbe.until(
           "d is no longer counted",
           () -> a.replicator.members().size() == 1 && b.replicator.members().size() == 1);
       a.replicator.update(likes, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT)).await();
-      try (Node back = new Node(options("d", a).setDataDir(dir))) {
+      try (LoopbackNode back = new LoopbackNode(options("d", a).setDataDir(dir))) {
         assertThat(back.replicator.identity().incarnation()).isEqualTo(incarnation);
-        awaitMembers(List.of(a, b, back));
+        LoopbackNode.awaitMembers(List.of(a, b, back));
         assertThat(a.replicator.members())
             .filteredOn(m -> m.nodeId().equals("d"))
             .extracting(ClusterMember::status)
@@ -305,18 +277,18 @@ class MemberLifecycleTest {
 
   @Test
   void aRemovedNodeRestartedAsANewIncarnationRejoins() {
-    try (Node a = new Node(options("a", null));
-        Node b = new Node(options("b", a))) {
-      Node gone = new Node(options("x", a).setLeaveTimeoutMillis(300));
-      awaitMembers(List.of(a, b, gone));
+    try (LoopbackNode a = new LoopbackNode(options("a", null));
+        LoopbackNode b = new LoopbackNode(options("b", a))) {
+      LoopbackNode gone = new LoopbackNode(options("x", a).setLeaveTimeoutMillis(300));
+      LoopbackNode.awaitMembers(List.of(a, b, gone));
       gone.replicator.faults().partition(java.util.Set.of("a", "b"));
       a.replicator.removeMember("x").await();
       ConvergenceProbe.until(
           "x is removed on both",
           () -> a.replicator.members().size() == 1 && b.replicator.members().size() == 1);
       gone.close();
-      try (Node again = new Node(options("x", a))) { // in memory: a new incarnation
-        awaitMembers(List.of(a, b, again));
+      try (LoopbackNode again = new LoopbackNode(options("x", a))) { // in memory: a new incarnation
+        LoopbackNode.awaitMembers(List.of(a, b, again));
         assertThat(again.replicator.status()).isNotEqualTo(MemberStatus.REMOVED);
         again
             .replicator
@@ -328,7 +300,7 @@ class MemberLifecycleTest {
 
   @Test
   void removeMemberRefusesThisNodeAndUnknownIds() {
-    try (Node a = new Node(options("a", null))) {
+    try (LoopbackNode a = new LoopbackNode(options("a", null))) {
       assertThat(ConvergenceProbe.failureOf(a.replicator.removeMember("a")))
           .isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("cannot remove itself");
@@ -341,7 +313,7 @@ class MemberLifecycleTest {
   @Test
   void aMajorityIsNeverSmallerThanTheFloor() {
     Key<PNCounter> stock = Key.pnCounter("stock");
-    try (Node alone = new Node(options("alone", null).setMinQuorumSize(2))) {
+    try (LoopbackNode alone = new LoopbackNode(options("alone", null).setMinQuorumSize(2))) {
       Throwable refused =
           ConvergenceProbe.failureOf(
               alone.replicator.update(
@@ -349,8 +321,8 @@ class MemberLifecycleTest {
       assertThat(refused).isInstanceOf(ConsistencyException.class);
       assertThat(((ConsistencyException) refused).required()).isEqualTo(2);
       assertThat(alone.replicator.get(stock).await().value()).isEqualTo(1); // kept locally
-      try (Node other = new Node(options("other", alone))) {
-        awaitMembers(List.of(alone, other));
+      try (LoopbackNode other = new LoopbackNode(options("other", alone))) {
+        LoopbackNode.awaitMembers(List.of(alone, other));
         alone
             .replicator
             .update(stock, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT))

@@ -9,7 +9,6 @@ import dev.converge.crdt.PNCounter;
 import dev.converge.crdt.ReplicaId;
 import dev.converge.crdt.ReplicaPruning;
 import dev.converge.crdt.codec.ValueCodec;
-import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -41,32 +40,13 @@ class PruningChaosTest {
   private static final Key<ORSet<String>> SET = Key.orSet("set", ValueCodec.string());
   private static final Key<LWWRegister<String>> REG = Key.lwwRegister("reg", ValueCodec.string());
 
-  private static final class Node implements AutoCloseable {
-    final Vertx vertx = Vertx.vertx();
-    final Replicator replicator;
-
-    Node(SyncOptions options) {
-      replicator = Replicator.create(vertx, options);
-      replicator.start().await();
-    }
-
-    @Override
-    public void close() {
-      replicator.close().await();
-      vertx.close().await();
-    }
+  private static SyncOptions options(String nodeId, LoopbackNode seed) {
+    return LoopbackNode.options(nodeId, seed)
+        .setPruneLeftAfterMillis(0)
+        .setLeaveTimeoutMillis(5_000);
   }
 
-  private static SyncOptions options(String nodeId, Node seed) {
-    SyncOptions o =
-        SyncOptions.localTest()
-            .setNodeId(nodeId)
-            .setPruneLeftAfterMillis(0)
-            .setLeaveTimeoutMillis(5_000);
-    return seed == null ? o : o.setSeeds(List.of("127.0.0.1:" + seed.replicator.port()));
-  }
-
-  private static void chaos(Node n, long seed) {
+  private static void chaos(LoopbackNode n, long seed) {
     n.replicator.faults().setSeed(seed).setDropRate(0.05).setDuplicateRate(0.05);
     n.replicator.faults().setMaxDelayMillis(20);
   }
@@ -77,13 +57,13 @@ class PruningChaosTest {
     System.out.printf(
         "PruningChaosTest: seed %d, %d rounds; rerun with -Dconverge.seed=%d%n",
         SEED, ROUNDS, SEED);
-    List<Node> live = new CopyOnWriteArrayList<>();
-    Node a = new Node(options("a", null));
+    List<LoopbackNode> live = new CopyOnWriteArrayList<>();
+    LoopbackNode a = new LoopbackNode(options("a", null));
     live.add(a);
-    live.add(new Node(options("b", a)));
-    live.add(new Node(options("c", a)));
-    live.add(new Node(options("d0", a)));
-    awaitMembers(live);
+    live.add(new LoopbackNode(options("b", a)));
+    live.add(new LoopbackNode(options("c", a)));
+    live.add(new LoopbackNode(options("d0", a)));
+    LoopbackNode.awaitMembers(live);
     live.forEach(n -> chaos(n, random.nextLong()));
     AtomicLong[] acknowledged = {new AtomicLong(), new AtomicLong(), new AtomicLong()};
     AtomicBoolean writing = new AtomicBoolean(true);
@@ -95,7 +75,7 @@ class PruningChaosTest {
               () -> {
                 Random r = new Random(clientSeed);
                 while (writing.get()) {
-                  Node n = live.get(r.nextInt(live.size()));
+                  LoopbackNode n = live.get(r.nextInt(live.size()));
                   int k = r.nextInt(COUNTERS.size());
                   try {
                     switch (r.nextInt(4)) {
@@ -126,22 +106,22 @@ class PruningChaosTest {
     clients.forEach(Thread::start);
     try {
       for (int round = 1; round <= ROUNDS; round++) {
-        Node leaving = live.get(3);
+        LoopbackNode leaving = live.get(3);
         if (round % 2 == 1) {
           var leave = leaving.replicator.close(); // graceful: what it acknowledged must arrive
-          live.set(3, new Node(options("d" + round, a)));
+          live.set(3, new LoopbackNode(options("d" + round, a)));
           leave.await();
         } else {
           // Removed behind a partition: its writes since then are the documented loss, so the
           // clients' counts stay exact only if it acknowledges none; stop writing to it first.
-          Node replacement = new Node(options("d" + round, a));
+          LoopbackNode replacement = new LoopbackNode(options("d" + round, a));
           live.set(3, replacement);
           TestCluster.sleep(100); // writes in flight to `leaving` finish
           awaitCaughtUp(leaving, live.subList(0, 3));
           leaving.replicator.faults().partition(Set.of("a", "b", "c", "d" + round));
           a.replicator.removeMember("d" + (round - 1)).await();
         }
-        awaitMembers(live);
+        LoopbackNode.awaitMembers(live);
         chaos(live.get(3), random.nextLong());
         leaving.vertx.close().await();
         TestCluster.sleep(300 + random.nextInt(500));
@@ -170,7 +150,7 @@ class PruningChaosTest {
                                           ((ReplicaPruning<?>) n.replicator.get(k).await())
                                               .replicas()))));
       ConvergenceProbe.await(live.stream().map(n -> n.replicator).toList(), keys);
-      for (Node n : live) {
+      for (LoopbackNode n : live) {
         for (int k = 0; k < COUNTERS.size(); k++) {
           assertThat(n.replicator.get(COUNTERS.get(k)).await().value())
               .as("counter %d on %s (seed %d)", k, n.replicator.identity().nodeId(), SEED)
@@ -182,20 +162,14 @@ class PruningChaosTest {
       for (Thread t : clients) {
         t.join();
       }
-      for (Node n : live) {
+      for (LoopbackNode n : live) {
         n.close();
       }
     }
   }
 
-  private static void awaitMembers(List<Node> nodes) {
-    ConvergenceProbe.until(
-        "every node sees exactly the others",
-        () -> nodes.stream().allMatch(n -> n.replicator.members().size() == nodes.size() - 1));
-  }
-
   /* Waits until every increment `node` holds is held by each of `others`. */
-  private static void awaitCaughtUp(Node node, List<Node> others) {
+  private static void awaitCaughtUp(LoopbackNode node, List<LoopbackNode> others) {
     ConvergenceProbe.until(
         "the others hold what " + node.replicator.identity().nodeId() + " holds",
         () ->

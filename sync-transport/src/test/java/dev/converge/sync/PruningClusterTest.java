@@ -10,7 +10,6 @@ import dev.converge.crdt.ReplicaId;
 import dev.converge.crdt.ReplicaPruning;
 import dev.converge.crdt.codec.CrdtCodec;
 import dev.converge.crdt.codec.ValueCodec;
-import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,44 +38,12 @@ class PruningClusterTest {
       Key.lwwRegister("title", ValueCodec.string());
   private static final CrdtCodec CODEC = SyncOptions.localTest().getCodec();
 
-  private static final class Node implements AutoCloseable {
-    final Vertx vertx = Vertx.vertx();
-    final Replicator replicator;
-
-    Node(SyncOptions options) {
-      replicator = Replicator.create(vertx, options);
-      replicator.start().await();
-    }
-
-    ReplicaId replicaId() {
-      return replicator.identity().replicaId();
-    }
-
-    @Override
-    public void close() {
-      replicator.close().await();
-      vertx.close().await();
-    }
-  }
-
-  private static SyncOptions options(String nodeId, Node seed) {
-    SyncOptions o = SyncOptions.localTest().setNodeId(nodeId).setPruneLeftAfterMillis(0);
-    return seed == null ? o : o.setSeeds(List.of("127.0.0.1:" + seed.replicator.port()));
-  }
-
-  private static void awaitMembers(List<Node> nodes) {
-    ConvergenceProbe.until(
-        "every node sees exactly the others, reachable",
-        () ->
-            nodes.stream()
-                .allMatch(
-                    n ->
-                        n.replicator.members().size() == nodes.size() - 1
-                            && n.replicator.members().stream().allMatch(ClusterMember::reachable)));
+  private static SyncOptions options(String nodeId, LoopbackNode seed) {
+    return LoopbackNode.options(nodeId, seed).setPruneLeftAfterMillis(0);
   }
 
   /* The replica ids that `key`'s state names on `node`. */
-  private static Set<ReplicaId> named(Node node, Key<?> key) {
+  private static Set<ReplicaId> named(LoopbackNode node, Key<?> key) {
     Object state = node.replicator.get(key).await();
     return ((ReplicaPruning<?>) state).replicas();
   }
@@ -85,7 +52,7 @@ class PruningClusterTest {
    * Waits until the live nodes hold the same state of every key, every key on every live node names
    * live incarnations only, and every live node has switched to the same prune epoch.
    */
-  private static void awaitPruned(List<Node> live, List<Key<?>> keys) {
+  private static void awaitPruned(List<LoopbackNode> live, List<Key<?>> keys) {
     ConvergenceProbe.await(live.stream().map(n -> n.replicator).toList(), keys);
     Set<ReplicaId> liveIds = new HashSet<>();
     live.forEach(n -> liveIds.add(n.replicaId()));
@@ -104,13 +71,13 @@ class PruningClusterTest {
 
   @Test
   void twentyReplacementsUnderNewNamesLeaveACounterAsSmallAsThreeReplicasWrite() throws Exception {
-    List<Node> live = new CopyOnWriteArrayList<>();
+    List<LoopbackNode> live = new CopyOnWriteArrayList<>();
     List<ReplicaId> everyIncarnation = new ArrayList<>();
-    Node first = new Node(options("a", null));
+    LoopbackNode first = new LoopbackNode(options("a", null));
     live.add(first);
-    live.add(new Node(options("b", first)));
-    live.add(new Node(options("c0", first)));
-    awaitMembers(live);
+    live.add(new LoopbackNode(options("b", first)));
+    live.add(new LoopbackNode(options("c0", first)));
+    LoopbackNode.awaitMembers(live);
     live.forEach(n -> everyIncarnation.add(n.replicaId()));
     AtomicLong acknowledged = new AtomicLong();
     AtomicBoolean writing = new AtomicBoolean(true);
@@ -119,7 +86,7 @@ class PruningClusterTest {
             () -> {
               Random random = new Random(7);
               while (writing.get()) {
-                Node n = live.get(random.nextInt(live.size()));
+                LoopbackNode n = live.get(random.nextInt(live.size()));
                 try {
                   n.replicator.update(LIKES, PNCounter.incrementBy(1)).await();
                   acknowledged.incrementAndGet();
@@ -133,14 +100,14 @@ class PruningClusterTest {
     int peakIds = 0;
     try {
       for (int round = 1; round <= 20; round++) {
-        Node leaving = live.get(2);
+        LoopbackNode leaving = live.get(2);
         var leave = leaving.replicator.close();
-        live.set(2, new Node(options("c" + round, first)));
+        live.set(2, new LoopbackNode(options("c" + round, first)));
         everyIncarnation.add(live.get(2).replicaId());
         leave.await();
         leaving.close();
-        awaitMembers(live);
-        for (Node n : live) {
+        LoopbackNode.awaitMembers(live);
+        for (LoopbackNode n : live) {
           n.replicator
               .update(LIKES, PNCounter.incrementBy(1), Consistency.majority(TIMEOUT))
               .await();
@@ -159,7 +126,7 @@ class PruningClusterTest {
       long pruneStart = System.nanoTime();
       awaitPruned(live, List.of(LIKES));
       long pruneWaitMillis = (System.nanoTime() - pruneStart) / 1_000_000;
-      for (Node n : live) {
+      for (LoopbackNode n : live) {
         assertThat(n.replicator.get(LIKES).await().value()).isEqualTo(total);
       }
       // A counter that only the three live incarnations ever wrote, with the same total.
@@ -192,18 +159,18 @@ class PruningClusterTest {
     } finally {
       writing.set(false);
       client.join();
-      live.forEach(Node::close);
+      live.forEach(LoopbackNode::close);
     }
   }
 
   @Test
   void anInMemoryNodeRestartedTwentyTimesLeavesNoTraceOfItsEarlierIncarnations() {
-    Node a = new Node(options("a", null));
-    Node b = new Node(options("b", a));
-    Node c = new Node(options("c", a));
-    List<Node> live = new ArrayList<>(List.of(a, b, c));
+    LoopbackNode a = new LoopbackNode(options("a", null));
+    LoopbackNode b = new LoopbackNode(options("b", a));
+    LoopbackNode c = new LoopbackNode(options("c", a));
+    List<LoopbackNode> live = new ArrayList<>(List.of(a, b, c));
     try {
-      awaitMembers(live);
+      LoopbackNode.awaitMembers(live);
       long total = 0;
       for (int round = 0; round < 20; round++) {
         c.replicator.update(LIKES, PNCounter.incrementBy(2)).await();
@@ -214,12 +181,12 @@ class PruningClusterTest {
         ConvergenceProbe.until(
             "a holds c's writes", () -> a.replicator.get(LIKES).await().value() == expected);
         c.close(); // a graceful leave; the next c is a new incarnation (in memory)
-        c = new Node(options("c", a));
+        c = new LoopbackNode(options("c", a));
         live.set(2, c);
-        awaitMembers(live);
+        LoopbackNode.awaitMembers(live);
       }
       awaitPruned(live, List.of(LIKES, TAGS, TITLE));
-      for (Node n : live) {
+      for (LoopbackNode n : live) {
         assertThat(n.replicator.get(LIKES).await().value()).isEqualTo(total);
         assertThat(n.replicator.get(TAGS).await().elements()).hasSize(20);
         assertThat(n.replicator.get(TITLE).await().value()).contains("title 19");
@@ -234,18 +201,18 @@ class PruningClusterTest {
       assertThat((double) encodedSize(a.replicator.get(LIKES).await()))
           .isLessThanOrEqualTo(encodedSize(reference) * 1.10);
     } finally {
-      live.forEach(Node::close);
+      live.forEach(LoopbackNode::close);
     }
   }
 
   @Test
   void writesOfARemovedNodeThatOnlyOneMemberHeldAreFoldedNotLostAndTheTimeIsMeasured() {
-    Node a = new Node(options("a", null));
-    Node b = new Node(options("b", a));
-    Node r = new Node(options("r", a));
-    List<Node> live = new ArrayList<>(List.of(a, b));
+    LoopbackNode a = new LoopbackNode(options("a", null));
+    LoopbackNode b = new LoopbackNode(options("b", a));
+    LoopbackNode r = new LoopbackNode(options("r", a));
+    List<LoopbackNode> live = new ArrayList<>(List.of(a, b));
     try {
-      awaitMembers(List.of(a, b, r));
+      LoopbackNode.awaitMembers(List.of(a, b, r));
       ReplicaId gone = r.replicaId();
       // r's writes reach b only: a and r cannot talk.
       r.replicator.faults().partition(Set.of("a"));
@@ -267,7 +234,7 @@ class PruningClusterTest {
       System.out.printf(
           "PruningClusterTest: removal of r to its id gone from every key on every node: %d ms%n",
           millis);
-      for (Node n : live) {
+      for (LoopbackNode n : live) {
         assertThat(n.replicator.get(LIKES).await().value()).isEqualTo(6);
         assertThat(n.replicator.get(TAGS).await().elements())
             .containsExactlyInAnyOrder("from-r", "from-b");
@@ -281,28 +248,28 @@ class PruningClusterTest {
       r.replicator.update(LIKES, PNCounter.incrementBy(100)); // refused or kept on r alone
       ConvergenceProbe.until(
           "r is refused everywhere", () -> r.replicator.status() == MemberStatus.REMOVED);
-      for (Node n : live) {
+      for (LoopbackNode n : live) {
         assertThat(n.replicator.get(LIKES).await().value()).isEqualTo(6);
         assertThat(named(n, LIKES)).doesNotContain(gone);
       }
     } finally {
       r.close();
-      live.forEach(Node::close);
+      live.forEach(LoopbackNode::close);
     }
   }
 
   @Test
   void aDurableMemberRestartedOnItsDataWhilePruningRunsEndsExact(@TempDir Path dir) {
-    Node a = new Node(options("a", null).setPruneLeftAfterMillis(60_000));
-    Node b = new Node(options("b", a).setPruneLeftAfterMillis(60_000));
+    LoopbackNode a = new LoopbackNode(options("a", null).setPruneLeftAfterMillis(60_000));
+    LoopbackNode b = new LoopbackNode(options("b", a).setPruneLeftAfterMillis(60_000));
     SyncOptions cOptions =
         options("c", a).setDataDir(dir.resolve("c")).setPruneLeftAfterMillis(60_000);
-    Node c = new Node(cOptions);
-    Node r = new Node(options("r", a));
-    List<Node> live = new ArrayList<>(List.of(a, b, c));
+    LoopbackNode c = new LoopbackNode(cOptions);
+    LoopbackNode r = new LoopbackNode(options("r", a));
+    List<LoopbackNode> live = new ArrayList<>(List.of(a, b, c));
     try {
       // c restarts on its data within a minute of its leave: the same incarnation, not pruned
-      awaitMembers(List.of(a, b, c, r));
+      LoopbackNode.awaitMembers(List.of(a, b, c, r));
       for (int i = 0; i < 50; i++) {
         r.replicator.update(Key.pnCounter("k" + i), PNCounter.incrementBy(i + 1)).await();
         c.replicator.update(Key.pnCounter("k" + i), PNCounter.incrementBy(1)).await();
@@ -316,18 +283,18 @@ class PruningClusterTest {
       r.replicator.faults().partition(Set.of("a", "b", "c"));
       a.replicator.removeMember("r").await();
       c.close(); // c restarts on its data while the others prune
-      c = new Node(cOptions);
+      c = new LoopbackNode(cOptions);
       live.set(2, c);
-      awaitMembers(live);
+      LoopbackNode.awaitMembers(live);
       awaitPruned(live, keys);
-      for (Node n : live) {
+      for (LoopbackNode n : live) {
         for (int i = 0; i < 50; i++) {
           assertThat(n.replicator.get(Key.pnCounter("k" + i)).await().value()).isEqualTo(i + 2);
         }
       }
     } finally {
       r.close();
-      live.forEach(Node::close);
+      live.forEach(LoopbackNode::close);
     }
   }
 }

@@ -117,15 +117,11 @@ final class FrameCodec {
       }
       b.appendInt(m.prunes().size());
       for (PruneInfo p : m.prunes()) {
-        b.appendLong(p.seq()).appendInt(p.removed().size());
-        for (String r : p.removed()) {
-          str(b, r);
-        }
+        b.appendLong(p.seq());
+        strings(b, p.removed());
         str(b, p.owner());
-        b.appendByte((byte) p.phase()).appendInt(p.collected().size());
-        for (String c : p.collected()) {
-          str(b, c);
-        }
+        b.appendByte((byte) p.phase());
+        strings(b, p.collected());
         b.appendLong(p.createdMillis());
       }
     } else if (message instanceof Deltas m) {
@@ -157,10 +153,8 @@ final class FrameCodec {
       b.appendByte(AE_STATES).appendLong(m.session());
       keyBytes(b, m.states());
     } else if (message instanceof AePull m) {
-      b.appendByte(AE_PULL).appendLong(m.session()).appendInt(m.keys().size());
-      for (String key : m.keys()) {
-        str(b, key);
-      }
+      b.appendByte(AE_PULL).appendLong(m.session());
+      strings(b, m.keys());
     } else if (message instanceof QuorumWrite m) {
       b.appendByte(QUORUM_WRITE).appendLong(m.request());
       str(b, m.key());
@@ -180,10 +174,7 @@ final class FrameCodec {
       b.appendByte(PRUNE_ACK).appendLong(m.request());
     } else if (message instanceof PrunePull m) {
       b.appendByte(PRUNE_PULL).appendLong(m.request()).appendLong(m.epoch());
-      b.appendInt(m.keys().size());
-      for (String key : m.keys()) {
-        str(b, key);
-      }
+      strings(b, m.keys());
     } else if (message instanceof PruneStates m) {
       b.appendByte(PRUNE_STATES).appendLong(m.request()).appendLong(m.epoch());
       keyBytes(b, m.states());
@@ -198,6 +189,13 @@ final class FrameCodec {
   private static void str(Buffer b, String s) {
     byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
     b.appendInt(bytes.length).appendBytes(bytes);
+  }
+
+  private static void strings(Buffer b, List<String> strings) {
+    b.appendInt(strings.size());
+    for (String s : strings) {
+      str(b, s);
+    }
   }
 
   private static void map(Buffer b, Map<String, String> map) {
@@ -282,18 +280,10 @@ final class FrameCodec {
             List<PruneInfo> prunes = new ArrayList<>(np);
             for (int i = 0; i < np; i++) {
               long seq = in.readLong();
-              int nr = in.readCount(4, "pruned replica");
-              List<String> removed = new ArrayList<>(nr);
-              for (int r = 0; r < nr; r++) {
-                removed.add(in.readString());
-              }
+              List<String> removed = readStrings(in, "pruned replica");
               String owner = in.readString();
               int phase = in.readByte();
-              int nc = in.readCount(4, "collected node");
-              List<String> collected = new ArrayList<>(nc);
-              for (int c = 0; c < nc; c++) {
-                collected.add(in.readString());
-              }
+              List<String> collected = readStrings(in, "collected node");
               prunes.add(new PruneInfo(seq, removed, owner, phase, collected, in.readLong()));
             }
             yield new Members(members, prunes);
@@ -331,15 +321,7 @@ final class FrameCodec {
             yield new AeKeys(session, buckets, keys);
           }
           case AE_STATES -> new AeStates(in.readLong(), readKeyBytes(in, maxStateBytes));
-          case AE_PULL -> {
-            long session = in.readLong();
-            int n = in.readCount(4, "key");
-            List<String> keys = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-              keys.add(in.readString());
-            }
-            yield new AePull(session, keys);
-          }
+          case AE_PULL -> new AePull(in.readLong(), readStrings(in, "key"));
           case QUORUM_WRITE ->
               new QuorumWrite(in.readLong(), in.readString(), in.readBytes(maxStateBytes));
           case QUORUM_WRITE_ACK -> new QuorumWriteAck(in.readLong());
@@ -348,22 +330,23 @@ final class FrameCodec {
           case PRUNE_PUSH ->
               new PrunePush(in.readLong(), in.readLong(), readKeyBytes(in, maxStateBytes));
           case PRUNE_ACK -> new PruneAck(in.readLong());
-          case PRUNE_PULL -> {
-            long request = in.readLong();
-            long epoch = in.readLong();
-            int n = in.readCount(4, "key");
-            List<String> keys = new ArrayList<>(n);
-            for (int i = 0; i < n; i++) {
-              keys.add(in.readString());
-            }
-            yield new PrunePull(request, epoch, keys);
-          }
+          case PRUNE_PULL -> new PrunePull(in.readLong(), in.readLong(), readStrings(in, "key"));
           case PRUNE_STATES ->
               new PruneStates(in.readLong(), in.readLong(), readKeyBytes(in, maxStateBytes));
           default -> throw new ProtocolException("unknown frame type " + type);
         };
     in.expectEnd();
     return message;
+  }
+
+  /* A list of strings: [int count][strings], each at least its 4-byte length. */
+  private static List<String> readStrings(FrameReader in, String what) {
+    int n = in.readCount(4, what);
+    List<String> strings = new ArrayList<>(n);
+    for (int i = 0; i < n; i++) {
+      strings.add(in.readString());
+    }
+    return strings;
   }
 
   private static List<KeyBytes> readKeyBytes(FrameReader in, int maxStateBytes) {
