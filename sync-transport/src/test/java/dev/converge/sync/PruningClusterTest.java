@@ -297,4 +297,41 @@ class PruningClusterTest {
       live.forEach(LoopbackNode::close);
     }
   }
+
+  @Test
+  void anOwnerRestartedBeforeItFoldedIsNotTakenForItsNextIncarnation() {
+    LoopbackNode a = new LoopbackNode(options("a", null));
+    LoopbackNode b = new LoopbackNode(options("b", a));
+    LoopbackNode c = new LoopbackNode(options("c", a));
+    LoopbackNode r = new LoopbackNode(options("r", a));
+    List<LoopbackNode> live = new ArrayList<>(List.of(a, b, c));
+    try {
+      LoopbackNode.awaitMembers(List.of(a, b, c, r));
+      r.replicator.update(LIKES, PNCounter.incrementBy(7)).await();
+      ConvergenceProbe.await(
+          List.of(a.replicator, b.replicator, c.replicator, r.replicator), List.of(LIKES));
+      ReplicaId gone = r.replicaId();
+      // c cannot reach a, the owner to be: the record stays collecting.
+      c.replicator.faults().partition(Set.of("a"));
+      a.replicator.faults().partition(Set.of("c"));
+      r.replicator.faults().partition(Set.of("a", "b", "c"));
+      b.replicator.removeMember("r").await();
+      ConvergenceProbe.until("r is removed", () -> b.replicator.members().size() == 2);
+      TestCluster.sleep(300);
+      assertThat(a.replicator.metrics().pruneEpoch()).isZero(); // c has not collected
+      // The owner restarts in memory: a new incarnation of node a, which holds nothing collected.
+      a.close();
+      live.set(0, new LoopbackNode(options("a", b)));
+      c.replicator.faults().heal();
+      LoopbackNode.awaitMembers(live);
+      awaitPruned(live, List.of(LIKES));
+      for (LoopbackNode n : live) {
+        assertThat(n.replicator.get(LIKES).await().value()).isEqualTo(7);
+        assertThat(named(n, LIKES)).doesNotContain(gone);
+      }
+    } finally {
+      r.close();
+      live.forEach(LoopbackNode::close);
+    }
+  }
 }

@@ -101,7 +101,11 @@ final class Pruning {
     PERFORMED
   }
 
-  /** One prune record. {@code removed} is sorted. */
+  /**
+   * One prune record. {@code removed} is sorted; {@code owner} is the owner's replica id, so that a
+   * later incarnation of the owner's node id (which holds nothing that was collected) is never
+   * taken for it; {@code collected} holds node ids.
+   */
   record Record(
       long seq,
       List<ReplicaId> removed,
@@ -127,7 +131,8 @@ final class Pruning {
           || info.removed().size() > MAX_IDS_PER_RECORD
           || info.phase() < 0
           || info.phase() >= Phase.values().length
-          || !info.owner().matches("[A-Za-z0-9._-]{1,64}")) {
+          || ReplicaId.validate(info.owner()) != null
+          || info.owner().lastIndexOf('.') <= 0) {
         return null;
       }
       List<ReplicaId> removed = new ArrayList<>();
@@ -145,6 +150,11 @@ final class Pruning {
           Phase.values()[info.phase()],
           Set.copyOf(info.collected()),
           info.createdMillis());
+    }
+
+    /** The owner's node id (the owner is named by its replica id, nodeId.incarnation). */
+    String ownerNode() {
+      return owner.substring(0, owner.lastIndexOf('.'));
     }
 
     boolean sameProposal(Record o) {
@@ -648,7 +658,7 @@ final class Pruning {
   private Future<Void> nextStep(long now) {
     for (Record r : records.values()) {
       if (r.seq <= epoch) {
-        if (r.phase == Phase.COLLECTING && r.owner.equals(selfId)) {
+        if (r.phase == Phase.COLLECTING && ownedHere(r)) {
           // Performed here, but the node stopped before it said so.
           put(r.with(Phase.PERFORMED, r.collected));
           membership.gossipToAll();
@@ -658,7 +668,7 @@ final class Pruning {
       if (r.phase != Phase.COLLECTING) {
         return switchUp();
       }
-      if (r.owner.equals(selfId)
+      if (ownedHere(r)
           && (r.seq <= started // begun before a restart: resumed
               || (epoch >= previousSeq(r) && everyoneCollected(r)))) {
         return perform(r);
@@ -680,6 +690,16 @@ final class Pruning {
     }
     maybeAbandonOrCreate(now);
     return null;
+  }
+
+  private boolean ownedHere(Record r) {
+    return r.owner.equals(self.value());
+  }
+
+  /* The owner's incarnation is a current member (or this node). */
+  private boolean ownerCurrent(Record r) {
+    String incarnation = membership.incarnationOf(r.ownerNode());
+    return incarnation != null && r.owner.equals(r.ownerNode() + "." + incarnation);
   }
 
   private long previousSeq(Record r) {
@@ -710,10 +730,10 @@ final class Pruning {
   /* ---------------------------------------------------------------- collect */
 
   private Future<Void> collect(Record r) {
-    if (r.owner.equals(selfId)) {
+    if (ownedHere(r)) {
       return markCollected(r); // the owner's own data is where the fold happens
     }
-    if (membership.statusOf(r.owner) == null || !membership.isReachable(r.owner)) {
+    if (!ownerCurrent(r) || !membership.isReachable(r.ownerNode())) {
       return null; // waits for the owner (or for the record to be abandoned)
     }
     LOG.log(Level.DEBUG, "node {0}: collecting for prune record {1}", selfId, r.seq);
@@ -753,7 +773,7 @@ final class Pruning {
               if (chunk.isEmpty()) {
                 return pushAll(r, keys, next);
               }
-              return request(r.owner, id -> new PrunePush(id, r.seq, chunk))
+              return request(r.ownerNode(), id -> new PrunePush(id, r.seq, chunk))
                   .compose(ack -> pushAll(r, keys, next));
             });
   }
@@ -848,7 +868,9 @@ final class Pruning {
       if (r.phase == Phase.PERFORMED) {
         target = r.seq;
         ids.addAll(r.removed);
-        r.removed.forEach(id -> owners.put(id, r.owner));
+        if (ownerCurrent(r)) {
+          r.removed.forEach(id -> owners.put(id, r.ownerNode()));
+        }
       }
     }
     if (target == epoch) { // abandoned records only
@@ -1072,9 +1094,7 @@ final class Pruning {
       }
     }
     for (Record r : records.values()) {
-      if (r.phase == Phase.COLLECTING
-          && !r.owner.equals(selfId)
-          && membership.statusOf(r.owner) == null) {
+      if (r.phase == Phase.COLLECTING && !ownedHere(r) && !ownerCurrent(r)) {
         LOG.log(
             Level.INFO, "node {0}: abandoning prune record {1}: its owner is gone", selfId, r.seq);
         put(r.with(Phase.ABANDONED, r.collected));
@@ -1117,7 +1137,8 @@ final class Pruning {
       removed.add(ReplicaId.of(g.nodeId() + "." + g.incarnation()));
     }
     Collections.sort(removed);
-    Record r = new Record(last + 1, List.copyOf(removed), selfId, Phase.COLLECTING, Set.of(), now);
+    Record r =
+        new Record(last + 1, List.copyOf(removed), self.value(), Phase.COLLECTING, Set.of(), now);
     LOG.log(Level.INFO, "node {0}: prune record {1} started for {2}", selfId, r.seq, removed);
     put(r);
     membership.gossipToAll();

@@ -21,12 +21,13 @@ import org.junit.jupiter.api.Test;
 class PruneRecordLatticeTest {
 
   private static final int SEEDS = 300;
-  private static final List<String> OWNERS = List.of("a", "b", "c");
+  private static final List<String> OWNERS = List.of("a.1", "b.1", "c.1");
   private static final List<List<ReplicaId>> IDS =
       List.of(List.of(ReplicaId.of("x.1")), List.of(ReplicaId.of("x.1"), ReplicaId.of("y.2")));
 
   private static Record random(Random random) {
-    Set<String> collected = Set.copyOf(OWNERS.subList(0, random.nextInt(OWNERS.size() + 1)));
+    Set<String> collected =
+        Set.copyOf(List.of("a", "b", "c").subList(0, random.nextInt(OWNERS.size() + 1)));
     return new Record(
         7,
         IDS.get(random.nextInt(IDS.size())),
@@ -77,13 +78,16 @@ class PruneRecordLatticeTest {
 
   @Test
   void malformedRecordsAreRefused() {
-    assertThat(Record.of(new PruneInfo(0, List.of("x.1"), "a", 0, List.of(), 1))).isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of(), "a", 0, List.of(), 1))).isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "a", 9, List.of(), 1))).isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of("noincarnation"), "a", 0, List.of(), 1)))
+    assertThat(Record.of(new PruneInfo(0, List.of("x.1"), "a.1", 0, List.of(), 1))).isNull();
+    assertThat(Record.of(new PruneInfo(1, List.of(), "a.1", 0, List.of(), 1))).isNull();
+    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "a.1", 9, List.of(), 1))).isNull();
+    assertThat(Record.of(new PruneInfo(1, List.of("noincarnation"), "a.1", 0, List.of(), 1)))
         .isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "bad owner!", 0, List.of(), 1))).isNull();
-    Record ok = Record.of(new PruneInfo(1, List.of("y.2", "x.1"), "a", 2, List.of("b"), 1));
+    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "a", 0, List.of(), 1))).isNull();
+    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "bad owner.1", 0, List.of(), 1)))
+        .isNull();
+    Record ok = Record.of(new PruneInfo(1, List.of("y.2", "x.1"), "a.1", 2, List.of("b"), 1));
+    assertThat(ok.ownerNode()).isEqualTo("a");
     assertThat(ok.removed()).containsExactly(ReplicaId.of("x.1"), ReplicaId.of("y.2"));
     assertThat(Record.of(ok.info())).isEqualTo(ok);
   }
