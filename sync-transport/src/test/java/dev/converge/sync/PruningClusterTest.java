@@ -311,6 +311,15 @@ class PruningClusterTest {
       ConvergenceProbe.await(
           List.of(a.replicator, b.replicator, c.replicator, r.replicator), List.of(LIKES));
       ReplicaId gone = r.replicaId();
+      // Every node knows every other as up, so a, the smallest id, is the one to start the record.
+      ConvergenceProbe.until(
+          "every node sees the others up",
+          () ->
+              List.of(a, b, c).stream()
+                  .allMatch(
+                      n ->
+                          n.replicator.members().stream()
+                              .allMatch(m -> m.status() == MemberStatus.UP)));
       // c cannot reach a, the owner to be: the record stays collecting.
       c.replicator.faults().partition(Set.of("a"));
       a.replicator.faults().partition(Set.of("c"));

@@ -11,7 +11,6 @@ import dev.converge.store.ReplicaStores;
 import dev.converge.sync.ChangeListener;
 import dev.converge.sync.ClusterMember;
 import dev.converge.sync.Consistency;
-import dev.converge.sync.ConsistencyException;
 import dev.converge.sync.LinkFaults;
 import dev.converge.sync.MemberStatus;
 import dev.converge.sync.PeerAddress;
@@ -383,7 +382,8 @@ public final class DefaultReplicator implements Replicator {
             mutation ->
                 read.future().succeeded()
                     ? quorum.write(key, mutation.delta(), mutation.state(), consistency, peerIds())
-                    : Future.<T>failedFuture(asWriteFailure(read.future().cause())))
+                    : Future.<T>failedFuture(
+                        QuorumCoordinator.asWriteFailure(read.future().cause())))
         .onComplete(promise);
     return promise.future();
   }
@@ -402,19 +402,6 @@ public final class DefaultReplicator implements Replicator {
               return mutation;
             })
         .andThen(x -> localWritesInFlight.decrementAndGet());
-  }
-
-  private static Throwable asWriteFailure(Throwable readFailure) {
-    if (readFailure instanceof ConsistencyException e) {
-      return new ConsistencyException(
-          ConsistencyException.Operation.WRITE,
-          e.key(),
-          e.consistency(),
-          e.required(),
-          e.acknowledged(),
-          e.members());
-    }
-    return readFailure;
   }
 
   /* Every current member but this node, reachable or not: quorums count them all. */
@@ -649,17 +636,10 @@ public final class DefaultReplicator implements Replicator {
    * and goes out once the peer has switched.
    */
   private boolean send(String peer, Message message) {
-    if (carriesState(message) && !pruning.maySendState(peer)) {
+    if (Message.carriesState(message) && !pruning.maySendState(peer)) {
       return false;
     }
     return transport.send(peer, message);
-  }
-
-  private static boolean carriesState(Message message) {
-    return message instanceof Message.Deltas
-        || message instanceof Message.AeStates
-        || message instanceof Message.QuorumWrite
-        || message instanceof Message.QuorumReadReply;
   }
 
   /** One delta-propagation round; run by a timer, or by a simulation. */

@@ -17,6 +17,17 @@ sealed interface Message {
   /** Bumped on any incompatible change of a frame. */
   int PROTOCOL_VERSION = 4;
 
+  /**
+   * True for the frames that carry replica states (deltas, anti-entropy states, quorum writes and
+   * read replies): the ones pruning's gate holds back from a peer at a lower prune epoch.
+   */
+  static boolean carriesState(Message message) {
+    return message instanceof Deltas
+        || message instanceof AeStates
+        || message instanceof QuorumWrite
+        || message instanceof QuorumReadReply;
+  }
+
   /** A key with an encoded {@code TypedState} (a delta or a full state). */
   record KeyBytes(String key, byte[] state) {}
 
@@ -54,7 +65,7 @@ sealed interface Message {
 
   /**
    * One prune record of the gossiped view ({@link Pruning}): record {@code seq} folds the replica
-   * ids {@code removed} into node {@code owner}'s; {@code phase} is a {@code Pruning.Phase}
+   * ids {@code removed} into node {@code owner}'s; {@code phase} is a {@code PruneRecord.Phase}
    * ordinal; {@code collected} names the nodes that handed the owner their data for it; {@code
    * createdMillis} is the creator's wall clock.
    */

@@ -28,7 +28,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.LongSupplier;
@@ -40,8 +39,9 @@ import java.util.function.LongSupplier;
  * of the public API.
  *
  * <p>One record at a time, numbered ({@code seq}), gossiped with the membership view as a small
- * lattice: {@code Record(seq, removed ids, owner, phase, collected)}. Each node has a <em>prune
- * epoch</em>, the highest record it has switched to, announced in its own membership entry.
+ * lattice: {@code PruneRecord(seq, removed ids, owner, phase, collected)}. Each node has a
+ * <em>prune epoch</em>, the highest record it has switched to, announced in its own membership
+ * entry.
  *
  * <ol>
  *   <li><b>Start.</b> The smallest-id member that is up, when every member is reachable and every
@@ -83,9 +83,6 @@ final class Pruning {
    */
   static final String RECORDS_PROPERTY = "converge.prune.records";
 
-  /** At most this many replica ids are pruned by one record. */
-  static final int MAX_IDS_PER_RECORD = 64;
-
   /** A push or pull not answered within this is given up and retried at a later round. */
   static final long REQUEST_TIMEOUT_MILLIS = 10_000;
 
@@ -93,107 +90,6 @@ final class Pruning {
   /* The epoch a PruneStates reply gives when it refuses: not at the epoch asked for, or busy. */
   private static final long REFUSED = -1;
   private static final int MAX_KEYS_PER_PULL = 256;
-
-  /** A record's phase, in lattice order. */
-  enum Phase {
-    COLLECTING,
-    ABANDONED,
-    PERFORMED
-  }
-
-  /**
-   * One prune record. {@code removed} is sorted; {@code owner} is the owner's replica id, so that a
-   * later incarnation of the owner's node id (which holds nothing that was collected) is never
-   * taken for it; {@code collected} holds node ids.
-   */
-  record Record(
-      long seq,
-      List<ReplicaId> removed,
-      String owner,
-      Phase phase,
-      Set<String> collected,
-      long createdMillis) {
-
-    PruneInfo info() {
-      return new PruneInfo(
-          seq,
-          removed.stream().map(ReplicaId::value).toList(),
-          owner,
-          phase.ordinal(),
-          List.copyOf(new TreeSet<>(collected)),
-          createdMillis);
-    }
-
-    /** The record {@code info} describes, or null if it is malformed. */
-    static Record of(PruneInfo info) {
-      if (info.seq() <= 0
-          || info.removed().isEmpty()
-          || info.removed().size() > MAX_IDS_PER_RECORD
-          || info.phase() < 0
-          || info.phase() >= Phase.values().length
-          || ReplicaId.validate(info.owner()) != null
-          || info.owner().lastIndexOf('.') <= 0) {
-        return null;
-      }
-      List<ReplicaId> removed = new ArrayList<>();
-      for (String r : info.removed()) {
-        if (ReplicaId.validate(r) != null || r.lastIndexOf('.') <= 0) {
-          return null;
-        }
-        removed.add(ReplicaId.of(r));
-      }
-      Collections.sort(removed);
-      return new Record(
-          info.seq(),
-          List.copyOf(removed),
-          info.owner(),
-          Phase.values()[info.phase()],
-          Set.copyOf(info.collected()),
-          info.createdMillis());
-    }
-
-    /** The owner's node id (the owner is named by its replica id, nodeId.incarnation). */
-    String ownerNode() {
-      return owner.substring(0, owner.lastIndexOf('.'));
-    }
-
-    boolean sameProposal(Record o) {
-      return owner.equals(o.owner) && removed.equals(o.removed);
-    }
-
-    /*
-     * The join of two records of one seq, lexicographic: the smaller proposal (owner, then ids)
-     * wins whole, with its own marks; one proposal joins by the further phase and the union of the
-     * collected nodes. A member marks only the proposal it holds, so a mark always names the owner
-     * it handed its data to, and the larger of two concurrent proposals can never perform: the
-     * smaller one's owner, a member, never marks it.
-     */
-    static Record join(Record a, Record b) {
-      if (a.sameProposal(b)) {
-        Phase phase = a.phase.compareTo(b.phase) >= 0 ? a.phase : b.phase;
-        Set<String> collected = a.collected;
-        if (!a.collected.containsAll(b.collected)) {
-          Set<String> union = new HashSet<>(a.collected);
-          union.addAll(b.collected);
-          collected = Set.copyOf(union);
-        }
-        long created = Math.min(a.createdMillis, b.createdMillis);
-        if (phase == a.phase && collected == a.collected && created == a.createdMillis) {
-          return a;
-        }
-        return new Record(a.seq, a.removed, a.owner, phase, collected, created);
-      }
-      int p = a.owner.compareTo(b.owner);
-      if (p == 0) {
-        p = a.removed.toString().compareTo(b.removed.toString());
-      }
-      return p <= 0 ? a : b;
-    }
-
-    Record with(Phase p, Set<String> c) {
-      return new Record(seq, removed, owner, p, c, createdMillis);
-    }
-  }
 
   /** What pruning needs from the rest of the node: narrow callbacks. */
   interface Node {
@@ -229,7 +125,7 @@ final class Pruning {
   private final long retryMillis;
   private final LongSupplier clock;
 
-  private final TreeMap<Long, Record> records = new TreeMap<>();
+  private final TreeMap<Long, PruneRecord> records = new TreeMap<>();
   /* The owner's offsets, per record: "key \0 replica" -> the key's pruneOffset before the prune. */
   private final Map<Long, Map<String, Long>> offsets = new ConcurrentHashMap<>();
   private final Map<Long, Promise<Message>> requests = new HashMap<>();
@@ -287,17 +183,17 @@ final class Pruning {
   /* One line per record: "seq phase owner createdMillis id,id,...". */
   private String recordsText() {
     StringBuilder b = new StringBuilder();
-    for (Record r : records.headMap(started, true).values()) {
-      b.append(r.seq)
+    for (PruneRecord r : records.headMap(started, true).values()) {
+      b.append(r.seq())
           .append(' ')
-          .append(r.phase.ordinal())
+          .append(r.phase().ordinal())
           .append(' ')
-          .append(r.owner)
+          .append(r.owner())
           .append(' ')
-          .append(r.createdMillis)
+          .append(r.createdMillis())
           .append(' ');
-      for (int i = 0; i < r.removed.size(); i++) {
-        b.append(i == 0 ? "" : ",").append(r.removed.get(i).value());
+      for (int i = 0; i < r.removed().size(); i++) {
+        b.append(i == 0 ? "" : ",").append(r.removed().get(i).value());
       }
       b.append('\n');
     }
@@ -311,8 +207,8 @@ final class Pruning {
         continue;
       }
       try {
-        Record r =
-            Record.of(
+        PruneRecord r =
+            PruneRecord.of(
                 new PruneInfo(
                     Long.parseLong(f[0]),
                     List.of(f[4].split(",")),
@@ -321,7 +217,7 @@ final class Pruning {
                     List.of(),
                     Long.parseLong(f[3])));
         if (r != null) {
-          records.put(r.seq, r);
+          records.put(r.seq(), r);
         }
       } catch (NumberFormatException e) {
         LOG.log(Level.WARNING, "node {0}: skipping a damaged stored prune record", selfId);
@@ -339,8 +235,8 @@ final class Pruning {
   /** How many replica ids the remembered records up to this node's epoch pruned. */
   long prunedReplicaIds() {
     long n = 0;
-    for (Record r : records.headMap(epoch, true).values()) {
-      n += r.phase == Phase.PERFORMED ? r.removed.size() : 0;
+    for (PruneRecord r : records.headMap(epoch, true).values()) {
+      n += r.phase() == PruneRecord.Phase.PERFORMED ? r.removed().size() : 0;
     }
     return n;
   }
@@ -348,14 +244,14 @@ final class Pruning {
   /** The records as gossiped. */
   List<PruneInfo> infos() {
     List<PruneInfo> infos = new ArrayList<>(records.size());
-    for (Record r : records.values()) {
+    for (PruneRecord r : records.values()) {
       infos.add(r.info());
     }
     return infos;
   }
 
   /** The records this node knows, in seq order (for tests and the inspector). */
-  List<Record> records() {
+  List<PruneRecord> records() {
     return List.copyOf(records.values());
   }
 
@@ -374,14 +270,14 @@ final class Pruning {
   void merge(List<PruneInfo> infos) {
     boolean changed = false;
     for (PruneInfo info : infos) {
-      Record in = Record.of(info);
+      PruneRecord in = PruneRecord.of(info);
       if (in == null) {
         continue;
       }
-      Record known = records.get(in.seq);
-      Record joined = known == null ? in : Record.join(known, in);
+      PruneRecord known = records.get(in.seq());
+      PruneRecord joined = known == null ? in : PruneRecord.join(known, in);
       if (joined != known) {
-        records.put(in.seq, joined);
+        records.put(in.seq(), joined);
         changed = true;
       }
     }
@@ -403,8 +299,8 @@ final class Pruning {
     }
   }
 
-  private void put(Record r) {
-    records.put(r.seq, r);
+  private void put(PruneRecord r) {
+    records.put(r.seq(), r);
     refreshCleaned();
   }
 
@@ -414,9 +310,9 @@ final class Pruning {
    */
   private void refreshCleaned() {
     Set<ReplicaId> ids = new HashSet<>();
-    for (Record r : records.headMap(started, true).values()) {
-      if (r.phase != Phase.ABANDONED) {
-        ids.addAll(r.removed);
+    for (PruneRecord r : records.headMap(started, true).values()) {
+      if (r.phase() != PruneRecord.Phase.ABANDONED) {
+        ids.addAll(r.removed());
       }
     }
     if (!ids.equals(cleaned)) {
@@ -656,20 +552,20 @@ final class Pruning {
   }
 
   private Future<Void> nextStep(long now) {
-    for (Record r : records.values()) {
-      if (r.seq <= epoch) {
-        if (r.phase == Phase.COLLECTING && ownedHere(r)) {
+    for (PruneRecord r : records.values()) {
+      if (r.seq() <= epoch) {
+        if (r.phase() == PruneRecord.Phase.COLLECTING && ownedHere(r)) {
           // Performed here, but the node stopped before it said so.
-          put(r.with(Phase.PERFORMED, r.collected));
+          put(r.with(PruneRecord.Phase.PERFORMED, r.collected()));
           membership.gossipToAll();
         }
         continue;
       }
-      if (r.phase != Phase.COLLECTING) {
+      if (r.phase() != PruneRecord.Phase.COLLECTING) {
         return switchUp();
       }
       if (ownedHere(r)
-          && (r.seq <= started // begun before a restart: resumed
+          && (r.seq() <= started // begun before a restart: resumed
               || (epoch >= previousSeq(r) && everyoneCollected(r)))) {
         return perform(r);
       }
@@ -677,10 +573,10 @@ final class Pruning {
           Level.DEBUG,
           "node {0}: prune record {1} collecting; collected {2}, members {3}",
           selfId,
-          r.seq,
-          r.collected,
+          r.seq(),
+          r.collected(),
           membership.counted());
-      if (!r.collected.contains(selfId) && epoch >= previousSeq(r) && refusesAll(r)) {
+      if (!r.collected().contains(selfId) && epoch >= previousSeq(r) && refusesAll(r)) {
         Future<Void> step = collect(r);
         if (step != null) {
           return step;
@@ -692,32 +588,32 @@ final class Pruning {
     return null;
   }
 
-  private boolean ownedHere(Record r) {
-    return r.owner.equals(self.value());
+  private boolean ownedHere(PruneRecord r) {
+    return r.owner().equals(self.value());
   }
 
   /* The owner's incarnation is a current member (or this node). */
-  private boolean ownerCurrent(Record r) {
+  private boolean ownerCurrent(PruneRecord r) {
     String incarnation = membership.incarnationOf(r.ownerNode());
-    return incarnation != null && r.owner.equals(r.ownerNode() + "." + incarnation);
+    return incarnation != null && r.owner().equals(r.ownerNode() + "." + incarnation);
   }
 
-  private long previousSeq(Record r) {
-    Long lower = records.lowerKey(r.seq);
+  private long previousSeq(PruneRecord r) {
+    Long lower = records.lowerKey(r.seq());
     return lower == null ? 0 : lower;
   }
 
-  private boolean everyoneCollected(Record r) {
+  private boolean everyoneCollected(PruneRecord r) {
     for (String member : membership.counted()) {
-      if (!r.collected.contains(member)) {
+      if (!r.collected().contains(member)) {
         return false;
       }
     }
     return true;
   }
 
-  private boolean refusesAll(Record r) {
-    for (ReplicaId id : r.removed) {
+  private boolean refusesAll(PruneRecord r) {
+    for (ReplicaId id : r.removed()) {
       String v = id.value();
       int dot = v.lastIndexOf('.');
       if (!membership.isRemoved(v.substring(0, dot), v.substring(dot + 1))) {
@@ -729,20 +625,20 @@ final class Pruning {
 
   /* ---------------------------------------------------------------- collect */
 
-  private Future<Void> collect(Record r) {
+  private Future<Void> collect(PruneRecord r) {
     if (ownedHere(r)) {
       return markCollected(r); // the owner's own data is where the fold happens
     }
     if (!ownerCurrent(r) || !membership.isReachable(r.ownerNode())) {
       return null; // waits for the owner (or for the record to be abandoned)
     }
-    LOG.log(Level.DEBUG, "node {0}: collecting for prune record {1}", selfId, r.seq);
-    return scan(r.removed, null, new ArrayList<>())
+    LOG.log(Level.DEBUG, "node {0}: collecting for prune record {1}", selfId, r.seq());
+    return scan(r.removed(), null, new ArrayList<>())
         .compose(keys -> pushAll(r, keys, 0))
         .compose(x -> markCollected(r));
   }
 
-  private Future<Void> pushAll(Record r, List<String> keys, int from) {
+  private Future<Void> pushAll(PruneRecord r, List<String> keys, int from) {
     if (from >= keys.size()) {
       return Future.succeededFuture();
     }
@@ -773,51 +669,51 @@ final class Pruning {
               if (chunk.isEmpty()) {
                 return pushAll(r, keys, next);
               }
-              return request(r.ownerNode(), id -> new PrunePush(id, r.seq, chunk))
+              return request(r.ownerNode(), id -> new PrunePush(id, r.seq(), chunk))
                   .compose(ack -> pushAll(r, keys, next));
             });
   }
 
-  private Future<Void> markCollected(Record r) {
-    Record now = records.get(r.seq);
+  private Future<Void> markCollected(PruneRecord r) {
+    PruneRecord now = records.get(r.seq());
     if (now == null || !now.sameProposal(r)) {
-      return Future.failedFuture("record " + r.seq + " changed while collecting");
+      return Future.failedFuture("record " + r.seq() + " changed while collecting");
     }
-    Set<String> c = new HashSet<>(now.collected);
+    Set<String> c = new HashSet<>(now.collected());
     c.add(selfId);
-    put(now.with(now.phase, Set.copyOf(c)));
+    put(now.with(now.phase(), Set.copyOf(c)));
     membership.gossipToAll();
     return Future.succeededFuture();
   }
 
   /* ---------------------------------------------------------------- perform (owner) */
 
-  private Future<Void> perform(Record r) {
+  private Future<Void> perform(PruneRecord r) {
     LOG.log(
         Level.INFO,
         "node {0}: prune record {1}: folding {2} into {3}",
         selfId,
-        r.seq,
-        r.removed,
+        r.seq(),
+        r.removed(),
         self);
     Map<String, Long> recordOffsets =
-        offsets.computeIfAbsent(r.seq, k -> new ConcurrentHashMap<>());
-    return begin(r.seq)
-        .compose(x -> scan(r.removed, null, new ArrayList<>()))
+        offsets.computeIfAbsent(r.seq(), k -> new ConcurrentHashMap<>());
+    return begin(r.seq())
+        .compose(x -> scan(r.removed(), null, new ArrayList<>()))
         .compose(keys -> pruneAll(r, keys, recordOffsets))
-        .compose(x -> complete(r.seq))
+        .compose(x -> complete(r.seq()))
         .onSuccess(
             x -> {
-              Record now = records.get(r.seq);
+              PruneRecord now = records.get(r.seq());
               if (now != null && now.sameProposal(r)) {
-                put(now.with(Phase.PERFORMED, now.collected));
+                put(now.with(PruneRecord.Phase.PERFORMED, now.collected()));
               }
               membership.gossipToAll();
             });
   }
 
   @SuppressWarnings({"unchecked", "rawtypes"})
-  private Future<Void> pruneAll(Record r, List<String> keys, Map<String, Long> recordOffsets) {
+  private Future<Void> pruneAll(PruneRecord r, List<String> keys, Map<String, Long> recordOffsets) {
     List<Future<Optional<TypedState<?>>>> writes = new ArrayList<>(keys.size());
     for (String key : keys) {
       writes.add(
@@ -829,7 +725,7 @@ final class Pruning {
                           return current;
                         }
                         Crdt s = current.state();
-                        for (ReplicaId id : r.removed) {
+                        for (ReplicaId id : r.removed()) {
                           ReplicaPruning p = (ReplicaPruning) s;
                           if (p.mentions(id)) {
                             recordOffsets.put(key + '\0' + id.value(), p.pruneOffset(self));
@@ -860,16 +756,16 @@ final class Pruning {
     long end = epoch;
     List<ReplicaId> ids = new ArrayList<>();
     Map<ReplicaId, String> owners = new HashMap<>();
-    for (Record r : records.tailMap(epoch, false).values()) {
-      if (r.phase == Phase.COLLECTING) {
+    for (PruneRecord r : records.tailMap(epoch, false).values()) {
+      if (r.phase() == PruneRecord.Phase.COLLECTING) {
         break;
       }
-      end = r.seq;
-      if (r.phase == Phase.PERFORMED) {
-        target = r.seq;
-        ids.addAll(r.removed);
+      end = r.seq();
+      if (r.phase() == PruneRecord.Phase.PERFORMED) {
+        target = r.seq();
+        ids.addAll(r.removed());
         if (ownerCurrent(r)) {
-          r.removed.forEach(id -> owners.put(id, r.ownerNode()));
+          r.removed().forEach(id -> owners.put(id, r.ownerNode()));
         }
       }
     }
@@ -1093,11 +989,14 @@ final class Pruning {
         return;
       }
     }
-    for (Record r : records.values()) {
-      if (r.phase == Phase.COLLECTING && !ownedHere(r) && !ownerCurrent(r)) {
+    for (PruneRecord r : records.values()) {
+      if (r.phase() == PruneRecord.Phase.COLLECTING && !ownedHere(r) && !ownerCurrent(r)) {
         LOG.log(
-            Level.INFO, "node {0}: abandoning prune record {1}: its owner is gone", selfId, r.seq);
-        put(r.with(Phase.ABANDONED, r.collected));
+            Level.INFO,
+            "node {0}: abandoning prune record {1}: its owner is gone",
+            selfId,
+            r.seq());
+        put(r.with(PruneRecord.Phase.ABANDONED, r.collected()));
         membership.gossipToAll();
         return;
       }
@@ -1107,9 +1006,9 @@ final class Pruning {
       return;
     }
     Set<ReplicaId> pruned = new HashSet<>();
-    for (Record r : records.values()) {
-      if (r.phase == Phase.PERFORMED) {
-        pruned.addAll(r.removed);
+    for (PruneRecord r : records.values()) {
+      if (r.phase() == PruneRecord.Phase.PERFORMED) {
+        pruned.addAll(r.removed());
       }
     }
     List<Membership.Gone> candidates = new ArrayList<>();
@@ -1132,30 +1031,36 @@ final class Pruning {
                     .compareTo(b.nodeId() + "." + b.incarnation()));
     List<ReplicaId> removed = new ArrayList<>();
     for (Membership.Gone g :
-        candidates.subList(0, Math.min(MAX_IDS_PER_RECORD, candidates.size()))) {
+        candidates.subList(0, Math.min(PruneRecord.MAX_IDS_PER_RECORD, candidates.size()))) {
       membership.removeGone(g.nodeId(), g.incarnation()); // a left incarnation is refused from now
       removed.add(ReplicaId.of(g.nodeId() + "." + g.incarnation()));
     }
     Collections.sort(removed);
-    Record r =
-        new Record(last + 1, List.copyOf(removed), self.value(), Phase.COLLECTING, Set.of(), now);
-    LOG.log(Level.INFO, "node {0}: prune record {1} started for {2}", selfId, r.seq, removed);
+    PruneRecord r =
+        new PruneRecord(
+            last + 1,
+            List.copyOf(removed),
+            self.value(),
+            PruneRecord.Phase.COLLECTING,
+            Set.of(),
+            now);
+    LOG.log(Level.INFO, "node {0}: prune record {1} started for {2}", selfId, r.seq(), removed);
     put(r);
     membership.gossipToAll();
   }
 
   /* A record still running: collecting, or performed with a member not yet switched to it. */
   private boolean unfinished(List<String> members) {
-    for (Record r : records.values()) {
-      if (r.phase == Phase.COLLECTING) {
+    for (PruneRecord r : records.values()) {
+      if (r.phase() == PruneRecord.Phase.COLLECTING) {
         return true;
       }
-      if (r.phase == Phase.PERFORMED) {
-        if (epoch < r.seq) {
+      if (r.phase() == PruneRecord.Phase.PERFORMED) {
+        if (epoch < r.seq()) {
           return true;
         }
         for (String member : members) {
-          if (membership.pruneEpochOf(member) < r.seq) {
+          if (membership.pruneEpochOf(member) < r.seq()) {
             return true;
           }
         }
@@ -1194,9 +1099,9 @@ final class Pruning {
             .values()
             .removeIf(
                 r ->
-                    r.seq != last
-                        && r.seq <= epoch
-                        && now - r.createdMillis > Membership.TOMBSTONE_RETENTION_MILLIS);
+                    r.seq() != last
+                        && r.seq() <= epoch
+                        && now - r.createdMillis() > Membership.TOMBSTONE_RETENTION_MILLIS);
     if (removed) {
       refreshCleaned();
     }

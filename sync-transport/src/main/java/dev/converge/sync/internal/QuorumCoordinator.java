@@ -157,6 +157,20 @@ final class QuorumCoordinator {
 
   private final Map<Long, Key<?>> readTargets = new HashMap<>();
 
+  /** A failed quorum read, as the failure of the write that needed it (its counts kept). */
+  static Throwable asWriteFailure(Throwable readFailure) {
+    if (readFailure instanceof ConsistencyException e) {
+      return new ConsistencyException(
+          ConsistencyException.Operation.WRITE,
+          e.key(),
+          e.consistency(),
+          e.required(),
+          e.acknowledged(),
+          e.members());
+    }
+    return readFailure;
+  }
+
   private void sendAll(Pending p, Message request, List<String> peers) {
     p.request = request;
     p.peers = List.copyOf(peers);

@@ -4,8 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.converge.crdt.ReplicaId;
 import dev.converge.sync.internal.Message.PruneInfo;
-import dev.converge.sync.internal.Pruning.Phase;
-import dev.converge.sync.internal.Pruning.Record;
+import dev.converge.sync.internal.PruneRecord.Phase;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -25,10 +24,10 @@ class PruneRecordLatticeTest {
   private static final List<List<ReplicaId>> IDS =
       List.of(List.of(ReplicaId.of("x.1")), List.of(ReplicaId.of("x.1"), ReplicaId.of("y.2")));
 
-  private static Record random(Random random) {
+  private static PruneRecord random(Random random) {
     Set<String> collected =
         Set.copyOf(List.of("a", "b", "c").subList(0, random.nextInt(OWNERS.size() + 1)));
-    return new Record(
+    return new PruneRecord(
         7,
         IDS.get(random.nextInt(IDS.size())),
         OWNERS.get(random.nextInt(OWNERS.size())),
@@ -41,14 +40,14 @@ class PruneRecordLatticeTest {
   void prop_join_is_commutative_associative_and_idempotent() {
     for (long seed = 0; seed < SEEDS; seed++) {
       Random random = new Random(seed);
-      Record a = random(random);
-      Record b = random(random);
-      Record c = random(random);
-      assertThat(Record.join(a, b)).as("seed %d", seed).isEqualTo(Record.join(b, a));
-      assertThat(Record.join(Record.join(a, b), c))
+      PruneRecord a = random(random);
+      PruneRecord b = random(random);
+      PruneRecord c = random(random);
+      assertThat(PruneRecord.join(a, b)).as("seed %d", seed).isEqualTo(PruneRecord.join(b, a));
+      assertThat(PruneRecord.join(PruneRecord.join(a, b), c))
           .as("seed %d", seed)
-          .isEqualTo(Record.join(a, Record.join(b, c)));
-      assertThat(Record.join(a, a)).as("seed %d", seed).isEqualTo(a);
+          .isEqualTo(PruneRecord.join(a, PruneRecord.join(b, c)));
+      assertThat(PruneRecord.join(a, a)).as("seed %d", seed).isEqualTo(a);
     }
   }
 
@@ -56,12 +55,12 @@ class PruneRecordLatticeTest {
   void prop_any_gossip_order_ends_in_the_same_record_and_a_performed_one_stays_performed() {
     for (long seed = 0; seed < SEEDS; seed++) {
       Random random = new Random(seed);
-      List<Record> news = new ArrayList<>();
+      List<PruneRecord> news = new ArrayList<>();
       for (int i = 0, n = 1 + random.nextInt(6); i < n; i++) {
         news.add(random(random));
       }
-      Record first = fold(news);
-      List<Record> shuffled = new ArrayList<>(news);
+      PruneRecord first = fold(news);
+      List<PruneRecord> shuffled = new ArrayList<>(news);
       java.util.Collections.shuffle(shuffled, random);
       shuffled.add(news.get(random.nextInt(news.size()))); // a repeat
       assertThat(fold(shuffled)).as("seed %d", seed).isEqualTo(first);
@@ -78,24 +77,25 @@ class PruneRecordLatticeTest {
 
   @Test
   void malformedRecordsAreRefused() {
-    assertThat(Record.of(new PruneInfo(0, List.of("x.1"), "a.1", 0, List.of(), 1))).isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of(), "a.1", 0, List.of(), 1))).isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "a.1", 9, List.of(), 1))).isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of("noincarnation"), "a.1", 0, List.of(), 1)))
+    assertThat(PruneRecord.of(new PruneInfo(0, List.of("x.1"), "a.1", 0, List.of(), 1))).isNull();
+    assertThat(PruneRecord.of(new PruneInfo(1, List.of(), "a.1", 0, List.of(), 1))).isNull();
+    assertThat(PruneRecord.of(new PruneInfo(1, List.of("x.1"), "a.1", 9, List.of(), 1))).isNull();
+    assertThat(PruneRecord.of(new PruneInfo(1, List.of("noincarnation"), "a.1", 0, List.of(), 1)))
         .isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "a", 0, List.of(), 1))).isNull();
-    assertThat(Record.of(new PruneInfo(1, List.of("x.1"), "bad owner.1", 0, List.of(), 1)))
+    assertThat(PruneRecord.of(new PruneInfo(1, List.of("x.1"), "a", 0, List.of(), 1))).isNull();
+    assertThat(PruneRecord.of(new PruneInfo(1, List.of("x.1"), "bad owner.1", 0, List.of(), 1)))
         .isNull();
-    Record ok = Record.of(new PruneInfo(1, List.of("y.2", "x.1"), "a.1", 2, List.of("b"), 1));
+    PruneRecord ok =
+        PruneRecord.of(new PruneInfo(1, List.of("y.2", "x.1"), "a.1", 2, List.of("b"), 1));
     assertThat(ok.ownerNode()).isEqualTo("a");
     assertThat(ok.removed()).containsExactly(ReplicaId.of("x.1"), ReplicaId.of("y.2"));
-    assertThat(Record.of(ok.info())).isEqualTo(ok);
+    assertThat(PruneRecord.of(ok.info())).isEqualTo(ok);
   }
 
-  private static Record fold(List<Record> records) {
-    Record r = records.get(0);
-    for (Record next : records.subList(1, records.size())) {
-      r = Record.join(r, next);
+  private static PruneRecord fold(List<PruneRecord> records) {
+    PruneRecord r = records.get(0);
+    for (PruneRecord next : records.subList(1, records.size())) {
+      r = PruneRecord.join(r, next);
     }
     return r;
   }
