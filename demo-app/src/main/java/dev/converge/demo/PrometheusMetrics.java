@@ -112,6 +112,11 @@ final class PrometheusMetrics {
         "converge_auth_failures_total",
         "Handshakes refused because a side could not prove the cluster secret.",
         sync.authFailures());
+    counter(
+        out,
+        "converge_unknown_types_skipped_total",
+        "States or deltas skipped: their type or format version is unknown to this build.",
+        sync.unknownTypesSkipped());
     header(
         out,
         "converge_prune_epoch",

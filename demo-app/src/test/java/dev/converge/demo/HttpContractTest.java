@@ -530,7 +530,8 @@ class HttpContractTest {
         .contains("converge_node_status{status=\"up\"} 1")
         .contains("converge_node_status{status=\"left\"} 0")
         .contains("converge_prune_epoch 0")
-        .contains("converge_pruned_replica_ids 0");
+        .contains("converge_pruned_replica_ids 0")
+        .contains("converge_unknown_types_skipped_total 0");
     for (String line : metrics.body().split("\n")) {
       assertThat(line).matches("# (HELP|TYPE) .*|[a-z_]+(\\{.*\\})? -?[0-9.E]+");
     }

@@ -25,11 +25,21 @@ public final class StoreOptions {
    */
   public static final int DEFAULT_COMPACTION_MIN_BYTES = 64 * 1024;
 
+  /**
+   * Default {@link #setMaxValueBytes maximum value size}: 32 MiB encoded, room for an OR-Set of
+   * about a million short strings.
+   */
+  public static final int DEFAULT_MAX_VALUE_BYTES = 32 * 1024 * 1024;
+
+  /** Largest {@link #setMaxValueBytes maximum value size}: 512 MiB. */
+  public static final int MAX_MAX_VALUE_BYTES = 512 * 1024 * 1024;
+
   private String nodeId;
   private Path dataDir;
   private Durability durability = DEFAULT_DURABILITY;
   private int cacheMaxEntries = DEFAULT_CACHE_MAX_ENTRIES;
   private int compactionMinBytes = DEFAULT_COMPACTION_MIN_BYTES;
+  private int maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
   private CrdtCodec codec = CrdtCodec.standard();
   private LongSupplier wallClockMillis = System::currentTimeMillis;
 
@@ -41,6 +51,7 @@ public final class StoreOptions {
     this.durability = other.durability;
     this.cacheMaxEntries = other.cacheMaxEntries;
     this.compactionMinBytes = other.compactionMinBytes;
+    this.maxValueBytes = other.maxValueBytes;
     this.codec = other.codec;
     this.wallClockMillis = other.wallClockMillis;
   }
@@ -114,11 +125,54 @@ public final class StoreOptions {
     return this;
   }
 
+  public int getMaxValueBytes() {
+    return maxValueBytes;
+  }
+
+  /**
+   * The one size limit: a local write that would make a key's state encode larger than this is
+   * refused with {@link StoreException.ValueTooLarge} before anything is stored. States joined from
+   * other replicas may grow past it (concurrent writes each under the limit); they are accepted up
+   * to {@link #readLimitBytes()}, twice this, and a local write may then shrink such a state but
+   * not grow it.
+   *
+   * @throws IllegalArgumentException unless 1 KiB to {@link #MAX_MAX_VALUE_BYTES}
+   */
+  public StoreOptions setMaxValueBytes(int maxValueBytes) {
+    this.maxValueBytes = checkMaxValueBytes(maxValueBytes);
+    return this;
+  }
+
+  /** Checks a maximum value size: 1 KiB to {@link #MAX_MAX_VALUE_BYTES}. */
+  public static int checkMaxValueBytes(int maxValueBytes) {
+    if (maxValueBytes < 1024 || maxValueBytes > MAX_MAX_VALUE_BYTES) {
+      throw new IllegalArgumentException(
+          "maxValueBytes must be 1024.." + MAX_MAX_VALUE_BYTES + ", got " + maxValueBytes);
+    }
+    return maxValueBytes;
+  }
+
+  /**
+   * The largest encoded state read back or accepted from a peer: twice {@link #getMaxValueBytes},
+   * the codec limit the store applies whatever the {@link #setCodec codec}'s own.
+   */
+  public int readLimitBytes() {
+    return 2 * maxValueBytes;
+  }
+
+  /** The {@link #getCodec codec} with the byte limit {@link #readLimitBytes()}: what stores use. */
+  public CrdtCodec readCodec() {
+    return codec.withMaxBytes(readLimitBytes());
+  }
+
   public CrdtCodec getCodec() {
     return codec;
   }
 
-  /** The codec for stored states; its registry must know every type stored. */
+  /**
+   * The codec for stored states; its registry must know every type stored. Its byte limit is
+   * replaced by {@link #readLimitBytes()}.
+   */
   public StoreOptions setCodec(CrdtCodec codec) {
     this.codec = Objects.requireNonNull(codec, "codec");
     return this;

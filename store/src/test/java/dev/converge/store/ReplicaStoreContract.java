@@ -88,6 +88,60 @@ public abstract class ReplicaStoreContract {
 
   // -------------------------------------------------------------------------- tests
 
+  /* Adds `count` elements "e<from>".. in one write. */
+  private static dev.converge.crdt.Mutator<ORSet<String>> addMany(int from, int count) {
+    return (set, ctx) -> {
+      Mutation<ORSet<String>> m = new Mutation<>(set, ORSet.<String>empty());
+      for (int i = from; i < from + count; i++) {
+        String e = "e" + i;
+        m = m.then(s -> s.add(ctx.replica(), e));
+      }
+      return m;
+    };
+  }
+
+  @Test
+  void aWriteOverTheMaximumValueSizeFailsAndStoresNothingWhileJoinsStillApply() {
+    store.close();
+    int max = 4 * 1024;
+    store = ReplicaStores.open(options().setMaxValueBytes(max));
+    int written = 0;
+    Throwable refused = null;
+    while (refused == null && written < 10_000) {
+      CompletableFuture<Mutation<ORSet<String>>> write = store.update(SET, addMany(written, 20));
+      try {
+        write.get(60, TimeUnit.SECONDS);
+        written += 20;
+      } catch (ExecutionException e) {
+        refused = e.getCause();
+      } catch (InterruptedException | TimeoutException e) {
+        throw new AssertionError(e);
+      }
+    }
+    assertThat(refused).isInstanceOf(StoreException.ValueTooLarge.class);
+    StoreException.ValueTooLarge tooLarge = (StoreException.ValueTooLarge) refused;
+    assertThat(tooLarge.key()).isEqualTo(SET.name());
+    assertThat(tooLarge.maxBytes()).isEqualTo(max);
+    assertThat(tooLarge.bytes()).isGreaterThan(max);
+    ORSet<String> kept = await(store.read(SET));
+    assertThat(kept.size())
+        .as("every acknowledged write, nothing of the refused one")
+        .isEqualTo(written);
+
+    // A join from a peer is never refused: concurrent writes may together exceed the maximum.
+    ORSet<String> theirs = ORSet.empty();
+    for (int i = 0; i < 200; i++) {
+      theirs = theirs.add(PEER, "peer-" + i).state();
+    }
+    assertThat(await(store.merge(SET, theirs)).changed()).isTrue();
+    assertThat(await(store.read(SET)).size()).isEqualTo(written + 200);
+    // ...but a local write on top of it is, and removing still works (the state shrinks).
+    assertThat(failure(store.update(SET, addMany(50_000, 20))))
+        .isInstanceOf(StoreException.ValueTooLarge.class);
+    assertThat(await(store.update(SET, ORSet.removing("peer-0"))).state().size())
+        .isEqualTo(written + 199);
+  }
+
   @Test
   void unknownKeyReadsAsEmpty() {
     assertThat(await(store.read(PN))).isEqualTo(PNCounter.empty());

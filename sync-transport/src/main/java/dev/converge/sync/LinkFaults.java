@@ -33,4 +33,12 @@ public interface LinkFaults {
 
   /** Reseeds the generator behind drop, duplicate and delay. */
   LinkFaults setSeed(long seed);
+
+  /**
+   * Drops every frame this node sends that is longer than {@code bytes} (0: none), as a link that
+   * loses large transfers would; smaller frames pass. Cleared by {@link #heal()}.
+   *
+   * @throws IllegalArgumentException if negative
+   */
+  LinkFaults setDropFramesOver(int bytes);
 }

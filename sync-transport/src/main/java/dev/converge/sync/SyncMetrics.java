@@ -23,6 +23,8 @@ import java.util.Map;
  *     incarnations that record and the earlier ones named are gone from its data
  * @param prunedReplicaIds replica ids of gone incarnations pruned from this node's data (in the
  *     prune records it still remembers)
+ * @param unknownTypesSkipped received states or deltas skipped because this build does not know
+ *     their type tag or reads only older versions of its format (a rolling upgrade in progress)
  * @param peers per-peer counters by node id
  */
 public record SyncMetrics(
@@ -41,6 +43,7 @@ public record SyncMetrics(
     long authFailures,
     long pruneEpoch,
     long prunedReplicaIds,
+    long unknownTypesSkipped,
     Map<String, Peer> peers) {
 
   /**

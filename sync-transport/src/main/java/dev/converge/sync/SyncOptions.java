@@ -44,6 +44,9 @@ public final class SyncOptions {
   /** Default pause tolerated before a silent peer counts as unreachable: 2,000 ms. */
   public static final long DEFAULT_ACCEPTABLE_PAUSE_MILLIS = 2_000;
 
+  /** Default {@link #setMaxValueBytes maximum value size}: 32 MiB encoded. */
+  public static final int DEFAULT_MAX_VALUE_BYTES = StoreOptions.DEFAULT_MAX_VALUE_BYTES;
+
   /** Default largest frame accepted or sent: 8 MiB. */
   public static final int DEFAULT_MAX_FRAME_BYTES = 8 * 1024 * 1024;
 
@@ -119,6 +122,7 @@ public final class SyncOptions {
   private double phiThreshold = DEFAULT_PHI_THRESHOLD;
   private long acceptablePauseMillis = DEFAULT_ACCEPTABLE_PAUSE_MILLIS;
   private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+  private int maxValueBytes = DEFAULT_MAX_VALUE_BYTES;
   private int gossipFanout = DEFAULT_GOSSIP_FANOUT;
   private int deltaBufferMaxEntries = DEFAULT_DELTA_BUFFER_MAX_ENTRIES;
   private int antiEntropyMaxBuckets = DEFAULT_ANTI_ENTROPY_MAX_BUCKETS;
@@ -180,6 +184,7 @@ public final class SyncOptions {
     setPhiThreshold(json.getDouble("phiThreshold", phiThreshold));
     setAcceptablePauseMillis(json.getLong("acceptablePauseMillis", acceptablePauseMillis));
     setMaxFrameBytes(json.getInteger("maxFrameBytes", maxFrameBytes));
+    setMaxValueBytes(json.getInteger("maxValueBytes", maxValueBytes));
     setGossipFanout(json.getInteger("gossipFanout", gossipFanout));
     setDeltaBufferMaxEntries(json.getInteger("deltaBufferMaxEntries", deltaBufferMaxEntries));
     setAntiEntropyMaxBuckets(json.getInteger("antiEntropyMaxBuckets", antiEntropyMaxBuckets));
@@ -247,6 +252,7 @@ public final class SyncOptions {
         .put("phiThreshold", phiThreshold)
         .put("acceptablePauseMillis", acceptablePauseMillis)
         .put("maxFrameBytes", maxFrameBytes)
+        .put("maxValueBytes", maxValueBytes)
         .put("gossipFanout", gossipFanout)
         .put("deltaBufferMaxEntries", deltaBufferMaxEntries)
         .put("antiEntropyMaxBuckets", antiEntropyMaxBuckets)
@@ -583,13 +589,40 @@ public final class SyncOptions {
     return maxFrameBytes;
   }
 
-  /** Largest frame sent or accepted; a larger incoming frame closes its connection. */
+  /**
+   * Largest frame sent or accepted; a larger incoming frame closes its connection. A message larger
+   * than a chunk ({@code min(256 KiB, maxFrameBytes / 2)}) travels in chunks, so this does not
+   * limit the size of a value ({@link #setMaxValueBytes}).
+   */
   public SyncOptions setMaxFrameBytes(int maxFrameBytes) {
     if (maxFrameBytes < 1024) {
       throw new IllegalArgumentException("maxFrameBytes must be >= 1024, got " + maxFrameBytes);
     }
     this.maxFrameBytes = maxFrameBytes;
     return this;
+  }
+
+  public int getMaxValueBytes() {
+    return maxValueBytes;
+  }
+
+  /**
+   * The one size limit: a local write that would make a key's state encode larger than this fails
+   * with {@code StoreException.ValueTooLarge} before anything is stored or sent. The other limits
+   * derive from it: states are read, stored and accepted from peers up to twice this (concurrent
+   * writes on several replicas can each stay under it and join above it), and a message carrying
+   * one such state travels in chunks of the frame size. See the README's "Limits".
+   *
+   * @throws IllegalArgumentException unless 1 KiB to {@link StoreOptions#MAX_MAX_VALUE_BYTES}
+   */
+  public SyncOptions setMaxValueBytes(int maxValueBytes) {
+    this.maxValueBytes = StoreOptions.checkMaxValueBytes(maxValueBytes);
+    return this;
+  }
+
+  /** The largest encoded state read or accepted: twice {@link #getMaxValueBytes}. */
+  public int readLimitBytes() {
+    return 2 * maxValueBytes;
   }
 
   public int getGossipFanout() {
@@ -734,7 +767,10 @@ public final class SyncOptions {
     return codec;
   }
 
-  /** The codec; its registry must know every type replicated (user types included). */
+  /**
+   * The codec; its registry must know every type replicated (user types included). Its byte limit
+   * is replaced by {@link #readLimitBytes()}.
+   */
   public SyncOptions setCodec(CrdtCodec codec) {
     this.codec = Objects.requireNonNull(codec, "codec");
     return this;
@@ -882,6 +918,7 @@ public final class SyncOptions {
         .setDataDir(dataDir)
         .setDurability(durability)
         .setCacheMaxEntries(cacheMaxEntries)
+        .setMaxValueBytes(maxValueBytes)
         .setCodec(codec);
   }
 

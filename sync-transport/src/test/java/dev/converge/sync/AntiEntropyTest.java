@@ -157,9 +157,10 @@ class AntiEntropyTest {
           .isZero();
       assertThat(repaired).as("keys repaired cluster-wide").isEqualTo(hot.size());
       assertThat(n2After.keysRepaired() - n2Before.keysRepaired()).isEqualTo(hot.size());
-      // A push-pull session ships each differing key both ways (10 + 10); a couple of sessions
-      // with n2 may overlap before it is repaired. Far from the 10,000 keys held.
-      assertThat(n2After.fullStatesReceived() - n2Before.fullStatesReceived()).isBetween(10L, 30L);
+      // A push-pull session ships each differing key both ways (10 + 10). At the heal, n0, n1 and
+      // n2 each start sessions at once (4 with n2), and states are encoded on a worker thread, so
+      // all of them may ship before the first repair lands. Far from the 10,000 keys held.
+      assertThat(n2After.fullStatesReceived() - n2Before.fullStatesReceived()).isBetween(10L, 40L);
       assertThat(sent).isBetween(10L, 60L);
       assertThat(received).isBetween(10L, 60L);
     }

@@ -31,7 +31,7 @@ public final class RawFrames {
   public static final byte DELTAS = 6;
   public static final byte HELLO_CHALLENGE = 18;
   public static final byte HELLO_AUTH = 19;
-  public static final int PROTOCOL_VERSION = 4;
+  public static final int PROTOCOL_VERSION = 5;
 
   private RawFrames() {}
 

@@ -44,6 +44,7 @@ class SyncOptionsTest {
         .setPhiThreshold(9.5)
         .setAcceptablePauseMillis(3333)
         .setMaxFrameBytes(65_536)
+        .setMaxValueBytes(1 << 20)
         .setGossipFanout(3)
         .setDeltaBufferMaxEntries(4242)
         .setAntiEntropyMaxBuckets(17)
@@ -228,6 +229,8 @@ class SyncOptionsTest {
     rejects("negative phi threshold", o -> o.setPhiThreshold(-1));
     rejects("NaN phi threshold", o -> o.setPhiThreshold(Double.NaN));
     rejects("max frame bytes 1023", o -> o.setMaxFrameBytes(1023));
+    rejects("max value bytes 1023", o -> o.setMaxValueBytes(1023));
+    rejects("max value bytes over 512 MiB", o -> o.setMaxValueBytes((512 << 20) + 1));
     rejects("null metadata", o -> o.setMetadata(null));
     rejects("metadata key with a space", o -> o.setMetadata(Map.of("a b", "v")));
     rejects("257-character metadata value", o -> o.setMetadata(Map.of("k", "v".repeat(257))));

@@ -70,6 +70,20 @@ public final class CrdtCodec {
     return limits;
   }
 
+  /** This codec's types with other limits; {@code this} if they are equal. */
+  public CrdtCodec withLimits(CodecLimits other) {
+    return limits.equals(other) ? this : new CrdtCodec(registry, other);
+  }
+
+  /**
+   * This codec reading states of at most {@code maxBytes} encoded bytes, with room for as many
+   * items as such a state can hold (at least the current limit).
+   */
+  public CrdtCodec withMaxBytes(int maxBytes) {
+    return withLimits(
+        limits.withMaxBytes(maxBytes).withMaxItems(Math.max(limits.maxItems(), maxBytes / 4)));
+  }
+
   private static StreamReadConstraints constraints(CodecLimits limits) {
     return StreamReadConstraints.builder()
         .maxDocumentLength(limits.maxBytes())

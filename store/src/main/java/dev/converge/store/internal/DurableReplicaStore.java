@@ -136,7 +136,7 @@ public final class DurableReplicaStore implements ReplicaStore {
     this.tables = tables;
     this.identity = identity;
     this.durability = options.getDurability();
-    this.codec = options.getCodec();
+    this.codec = options.readCodec();
     this.cache =
         Caffeine.newBuilder()
             .maximumSize(options.getCacheMaxEntries())
@@ -156,6 +156,7 @@ public final class DurableReplicaStore implements ReplicaStore {
             keyCount,
             durability,
             options.getCompactionMinBytes(),
+            options.getMaxValueBytes(),
             codec,
             context,
             completer,
@@ -183,7 +184,7 @@ public final class DurableReplicaStore implements ReplicaStore {
       throw new StoreException("cannot create data directory " + dir + ": " + e.getMessage(), e);
     }
     boolean sealed = FileSeal.verify(file);
-    StoreTables tables = StoreTables.open(file, options.getCodec());
+    StoreTables tables = StoreTables.open(file, options.readCodec());
     try {
       StoreMeta.Session session = StoreMeta.begin(tables, options);
       if (sealed) {

@@ -34,17 +34,29 @@ public final class InMemoryReplicaStore implements ReplicaStore {
   private final NodeIdentity identity;
   private final MutationContext context;
   private final CrdtCodec codec;
-  private final ConcurrentSkipListMap<String, TypedState<?>> states = new ConcurrentSkipListMap<>();
+  private final int maxValueBytes;
+  private final ConcurrentSkipListMap<String, Slot> states = new ConcurrentSkipListMap<>();
   private final java.util.Map<String, String> properties =
       new java.util.concurrent.ConcurrentHashMap<>();
   private volatile boolean closed;
 
   public InMemoryReplicaStore(StoreOptions options) {
     this.identity = NodeIdentity.fresh(options.getNodeId());
-    this.codec = options.getCodec();
+    this.codec = options.readCodec();
+    this.maxValueBytes = options.getMaxValueBytes();
     this.context =
         MutationContext.of(
             identity.replicaId(), new HybridLogicalClock(options.getWallClockMillis()));
+  }
+
+  /*
+   * A key's state and a bound on its encoded size: the size last measured plus the deltas written
+   * since (the size check of StoreOptions.setMaxValueBytes, as in the durable store).
+   */
+  private record Slot(TypedState<?> typed, long sizeBound) {}
+
+  private static TypedState<?> typed(Slot slot) {
+    return slot == null ? null : slot.typed();
   }
 
   @Override
@@ -59,12 +71,12 @@ public final class InMemoryReplicaStore implements ReplicaStore {
 
   @Override
   public <T extends Crdt<T>> CompletableFuture<T> read(Key<T> key) {
-    return call(() -> stateOf(key, states.get(key.name())));
+    return call(() -> stateOf(key, typed(states.get(key.name()))));
   }
 
   @Override
   public CompletableFuture<Optional<TypedState<?>>> read(String name) {
-    return call(() -> Optional.ofNullable(states.get(checkName(name))));
+    return call(() -> Optional.ofNullable(typed(states.get(checkName(name)))));
   }
 
   @Override
@@ -75,7 +87,7 @@ public final class InMemoryReplicaStore implements ReplicaStore {
           states.compute(
               key.name(),
               (name, old) -> {
-                T before = stateOf(key, old);
+                T before = stateOf(key, typed(old));
                 Mutation<T> m =
                     StoreStates.inflate(
                         key.type(),
@@ -83,15 +95,25 @@ public final class InMemoryReplicaStore implements ReplicaStore {
                         mutator,
                         Objects.requireNonNull(
                             mutator.apply(before, context), "mutator returned null"));
+                result.set(m);
+                if (m.state() == before) {
+                  return old; // changes nothing; does not create the key (as the durable store)
+                }
                 // Encode the delta, as the durable store does to log it: a value that cannot be
                 // encoded (a string with an unpaired surrogate) could never be shipped, so the
                 // write is refused here instead of poisoning replication. O(delta).
-                codec.encode(key.type(), m.delta());
-                result.set(m);
-                // A write that changes nothing does not create the key (as in the durable store).
-                return old == null && m.state() == before
-                    ? null
-                    : new TypedState<>(key.type(), m.state());
+                long bound =
+                    codec.encode(key.type(), m.delta()).length
+                        + (old == null ? 0 : old.sizeBound());
+                if (bound > maxValueBytes) {
+                  bound = codec.encode(key.type(), m.state()).length;
+                  // Past the limit only by joins from peers, a state may still shrink.
+                  if (bound > maxValueBytes
+                      && (old == null || bound > codec.encode(key.type(), before).length)) {
+                    throw new StoreException.ValueTooLarge(name, bound, maxValueBytes);
+                  }
+                }
+                return new Slot(new TypedState<>(key.type(), m.state()), bound);
               });
           return result.get();
         });
@@ -116,11 +138,18 @@ public final class InMemoryReplicaStore implements ReplicaStore {
     states.compute(
         name,
         (n, old) -> {
-          T before = old == null ? type.empty() : StoreStates.as(n, old, type);
+          T before = old == null ? type.empty() : StoreStates.as(n, old.typed(), type);
           T after = before.merge(type.cast(stateOrDelta));
           boolean changed = after != before && !after.equals(before);
           result.set(new Merged<>(changed ? after : before, changed));
-          return changed ? new TypedState<>(type, after) : old;
+          if (!changed) {
+            return old;
+          }
+          // What was joined bounds the growth, as in the durable store's log. O(delta).
+          long bound =
+              codec.encode(type, type.cast(stateOrDelta)).length
+                  + (old == null ? 0 : old.sizeBound());
+          return new Slot(new TypedState<>(type, after), bound);
         });
     return result.get();
   }
@@ -143,13 +172,16 @@ public final class InMemoryReplicaStore implements ReplicaStore {
     return call(
         () ->
             Optional.ofNullable(
-                states.computeIfPresent(
-                    checkName(name),
-                    (n, before) -> {
-                      TypedState<?> after = StoreStates.rewritten(n, before, rewrite);
-                      encodeTyped(after); // storable, as in the durable store
-                      return after.state().equals(before.state()) ? before : after;
-                    })));
+                typed(
+                    states.computeIfPresent(
+                        checkName(name),
+                        (n, before) -> {
+                          TypedState<?> after = StoreStates.rewritten(n, before.typed(), rewrite);
+                          long bytes = encodeTyped(after); // storable, as in the durable store
+                          return after.state().equals(before.typed().state())
+                              ? before
+                              : new Slot(after, bytes);
+                        }))));
   }
 
   @Override
@@ -159,7 +191,7 @@ public final class InMemoryReplicaStore implements ReplicaStore {
           if (limit < 0) {
             throw new IllegalArgumentException("limit must be >= 0, got " + limit);
           }
-          Map<String, TypedState<?>> tail = after == null ? states : states.tailMap(after, false);
+          Map<String, Slot> tail = after == null ? states : states.tailMap(after, false);
           List<String> names = new ArrayList<>(Math.min(limit, 1024));
           for (String name : tail.keySet()) {
             if (names.size() >= limit) {
@@ -208,7 +240,7 @@ public final class InMemoryReplicaStore implements ReplicaStore {
     }
   }
 
-  private <T extends Crdt<T>> void encodeTyped(TypedState<T> typed) {
-    codec.encode(typed.type(), typed.state());
+  private <T extends Crdt<T>> long encodeTyped(TypedState<T> typed) {
+    return codec.encode(typed.type(), typed.state()).length;
   }
 }

@@ -92,6 +92,7 @@ final class StoreWriter implements Runnable {
   private final AtomicLong keyCount;
   private final Durability durability;
   private final int compactionMinBytes;
+  private final int maxValueBytes;
   private final CrdtCodec codec;
   private final MutationContext context;
   private final Executor completer;
@@ -122,6 +123,7 @@ final class StoreWriter implements Runnable {
       AtomicLong keyCount,
       Durability durability,
       int compactionMinBytes,
+      int maxValueBytes,
       CrdtCodec codec,
       MutationContext context,
       Executor completer,
@@ -132,6 +134,7 @@ final class StoreWriter implements Runnable {
     this.keyCount = keyCount;
     this.durability = durability;
     this.compactionMinBytes = compactionMinBytes;
+    this.maxValueBytes = maxValueBytes;
     this.codec = codec;
     this.context = context;
     this.completer = completer;
@@ -257,6 +260,7 @@ final class StoreWriter implements Runnable {
     T before;
     Mutation<T> mutation;
     byte[] delta;
+    byte[] full;
     try {
       slot = current(u.name());
       before = slot == null ? u.type().empty() : StoreStates.as(u.name(), slot.typed(), u.type());
@@ -271,12 +275,13 @@ final class StoreWriter implements Runnable {
         return;
       }
       delta = encode(u.name(), u.type(), mutation.delta());
+      full = checkSize(u.name(), slot, new TypedState<>(u.type(), mutation.state()), delta);
     } catch (Throwable t) {
       rethrowIfFatal(t);
       done.add(new Done<>(u.future(), null, t));
       return;
     }
-    write(u.name(), slot, new TypedState<>(u.type(), mutation.state()), delta);
+    write(u.name(), slot, new TypedState<>(u.type(), mutation.state()), delta, full);
     done.add(new Done<>(u.future(), mutation, null));
   }
 
@@ -389,8 +394,36 @@ final class StoreWriter implements Runnable {
     return slot;
   }
 
-  /** Appends one delta to the key's log and folds the log if it has grown past its bound. */
+  /*
+   * The one size check (StoreOptions.setMaxValueBytes), O(delta) unless the key is near the limit:
+   * a write may not take a state past the limit, nor grow one that is past it (joined from peers).
+   * the stored record's size plus the deltas logged since and this one bounds the new state's
+   * encoding; only when that bound passes the limit is the state encoded whole. Returns that
+   * encoding (to be stored at once, so the next write starts from an exact size), or null.
+   */
+  private byte[] checkSize(String name, KeySlot slot, TypedState<?> after, byte[] delta) {
+    long bound = delta.length + (slot == null ? 0 : slot.stateBytes() + slot.logBytes());
+    if (bound <= maxValueBytes) {
+      return null;
+    }
+    byte[] full = encodeTyped(after);
+    // A state joined past the limit may still shrink (a remove): refused only if it grows.
+    if (full.length > maxValueBytes
+        && (slot == null || full.length > encodeTyped(slot.typed()).length)) {
+      throw new StoreException.ValueTooLarge(name, full.length, maxValueBytes);
+    }
+    return full;
+  }
+
   private void write(String name, KeySlot slot, TypedState<?> newState, byte[] delta) {
+    write(name, slot, newState, delta, null);
+  }
+
+  /**
+   * Appends one delta to the key's log and folds the log if it has grown past its bound, or at once
+   * with {@code full}, the new state's encoding, if the caller has it.
+   */
+  private void write(String name, KeySlot slot, TypedState<?> newState, byte[] delta, byte[] full) {
     if (durability != Durability.NONE) {
       dirty.put(name, batchCommitted); // before any record: readers check it after they read
     }
@@ -407,7 +440,9 @@ final class StoreWriter implements Runnable {
         slot == null
             ? new KeySlot(newState, 0, delta.length, 1, seq)
             : slot.withDelta(newState, delta.length, seq);
-    if (next.shouldFold(compactionMinBytes)) {
+    if (full != null) {
+      next = store(name, next, full);
+    } else if (next.shouldFold(compactionMinBytes)) {
       next = fold(name, next);
     }
     if (durability == Durability.NONE) {
@@ -440,6 +475,11 @@ final class StoreWriter implements Runnable {
       // Count log bytes from here, so the next attempt comes after another half state of deltas.
       return new KeySlot(slot.typed(), full.length, 0, slot.logCount(), slot.version());
     }
+    return store(name, slot, full);
+  }
+
+  /* Stores the key's full state, `full`, and deletes its log (a fold with the encoding at hand). */
+  private KeySlot store(String name, KeySlot slot, byte[] full) {
     long seq = nextSeq();
     tables.putState(name, seq, full);
     tables.removeDeltas(name);

@@ -1,7 +1,6 @@
 package dev.converge.sync.internal;
 
 import dev.converge.crdt.TypedState;
-import dev.converge.crdt.codec.CodecException;
 import dev.converge.crdt.codec.CrdtCodec;
 import dev.converge.store.ReplicaStore;
 import dev.converge.sync.internal.Message.AeKeys;
@@ -14,8 +13,11 @@ import dev.converge.sync.internal.Message.KeyBytes;
 import dev.converge.sync.internal.Message.KeyDigest;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import java.lang.System.Logger;
+import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -47,6 +49,8 @@ import java.util.concurrent.CompletableFuture;
  */
 final class AntiEntropy {
 
+  private static final Logger LOG = System.getLogger(AntiEntropy.class.getName());
+
   /** Joins a state received from a peer into the local replica. */
   interface StateSink {
     Future<Boolean> mergeFullState(String peer, String key, TypedState<?> state);
@@ -60,6 +64,7 @@ final class AntiEntropy {
   private final Context context;
   private final ReplicaStore store;
   private final CrdtCodec codec;
+  private final InboundStates decoder;
   private final Metrics metrics;
   private final Sender sender;
   private final StateSink sink;
@@ -68,12 +73,14 @@ final class AntiEntropy {
   private final Random random;
   private final DigestTree tree = new DigestTree();
   private Set<String> dirty = new LinkedHashSet<>();
+  /* Keys whose tree digest is a peer's state this build cannot read (see unreadable). */
+  private final Set<String> unreadableKeys = new HashSet<>();
   private Future<Void> refreshing;
 
   AntiEntropy(
       Context context,
       ReplicaStore store,
-      CrdtCodec codec,
+      InboundStates decoder,
       Metrics metrics,
       Sender sender,
       StateSink sink,
@@ -83,7 +90,8 @@ final class AntiEntropy {
     this.random = random;
     this.context = context;
     this.store = store;
-    this.codec = codec;
+    this.decoder = decoder;
+    this.codec = decoder.codec();
     this.metrics = metrics;
     this.sender = sender;
     this.sink = sink;
@@ -143,7 +151,11 @@ final class AntiEntropy {
                         false))
             .map(
                 digests -> {
-                  digests.forEach(tree::put);
+                  digests.forEach(
+                      (key, digest) -> {
+                        unreadableKeys.remove(key);
+                        tree.put(key, digest);
+                      });
                   return (Void) null;
                 })
             .onFailure(e -> dirty.addAll(batch)); // try again next time
@@ -302,7 +314,11 @@ final class AntiEntropy {
     }
   }
 
-  /* Reads, encodes and sends the given keys' states in frames of at most maxChunkBytes. */
+  /*
+   * Reads the given keys' states, encodes them on a worker thread (a large state takes long) and
+   * sends them in frames of at most maxChunkBytes; one state larger than that goes alone, and the
+   * transport cuts it into chunks.
+   */
   private void pushStates(String peer, long session, List<String> keys) {
     if (keys.isEmpty()) {
       return;
@@ -313,23 +329,37 @@ final class AntiEntropy {
     }
     Future.fromCompletionStage(
             CompletableFuture.allOf(reads.toArray(new CompletableFuture<?>[0])), context)
+        .compose(
+            x ->
+                context.executeBlocking(
+                    () -> {
+                      List<KeyBytes> encoded = new ArrayList<>();
+                      for (int i = 0; i < keys.size(); i++) {
+                        Optional<TypedState<?>> state = reads.get(i).join();
+                        if (state.isPresent()) {
+                          byte[] bytes = encode(state.get());
+                          if (bytes.length <= codec.limits().maxBytes()) {
+                            encoded.add(new KeyBytes(keys.get(i), bytes));
+                          } else {
+                            tooLarge(keys.get(i), bytes.length);
+                          }
+                        }
+                      }
+                      return encoded;
+                    },
+                    false))
         .onSuccess(
-            x -> {
+            encoded -> {
               List<KeyBytes> chunk = new ArrayList<>();
-              int bytes = 0;
-              for (int i = 0; i < keys.size(); i++) {
-                Optional<TypedState<?>> state = reads.get(i).join();
-                if (state.isEmpty()) {
-                  continue;
-                }
-                byte[] encoded = encode(state.get());
-                if (!chunk.isEmpty() && bytes + encoded.length > maxChunkBytes) {
+              long bytes = 0;
+              for (KeyBytes entry : encoded) {
+                if (!chunk.isEmpty() && bytes + entry.state().length > maxChunkBytes) {
                   sender.send(peer, new AeStates(session, chunk));
                   chunk = new ArrayList<>();
                   bytes = 0;
                 }
-                chunk.add(new KeyBytes(keys.get(i), encoded));
-                bytes += encoded.length + keys.get(i).length() + 8;
+                chunk.add(entry);
+                bytes += entry.state().length + entry.key().length() + 8L;
                 metrics.fullStatesSent.increment();
               }
               if (!chunk.isEmpty()) {
@@ -339,42 +369,52 @@ final class AntiEntropy {
   }
 
   private void onStates(String peer, AeStates m) {
-    // Decode the whole frame first: a frame with one bad entry is rejected whole.
-    List<TypedState<?>> states = decodeAll(codec, m.states());
-    for (int i = 0; i < states.size(); i++) {
-      metrics.fullStatesReceived.increment();
-      sink.mergeFullState(peer, m.states().get(i).key(), states.get(i))
-          .onSuccess(
-              changed -> {
-                if (changed) {
-                  metrics.keysRepaired.increment();
+    // The whole frame is decoded first: a frame with one bad entry is rejected whole.
+    decoder
+        .decode(peer, m.states())
+        .onSuccess(
+            states -> {
+              for (int i = 0; i < states.size(); i++) {
+                KeyBytes entry = m.states().get(i);
+                metrics.fullStatesReceived.increment();
+                if (states.get(i) == null) {
+                  unreadable(entry);
+                  continue;
                 }
-              });
-    }
+                sink.mergeFullState(peer, entry.key(), states.get(i))
+                    .onSuccess(
+                        changed -> {
+                          if (changed) {
+                            metrics.keysRepaired.increment();
+                          }
+                        });
+              }
+            });
   }
 
-  /**
-   * Decodes every entry of a frame, or throws {@link ProtocolException} for the first bad key name
-   * or state, so that nothing of a bad frame is applied.
+  /*
+   * A state joined past the read limit (concurrent writes each under the maximum value size) is
+   * not shipped whole: peers would refuse it. Its deltas still flow.
    */
-  static List<TypedState<?>> decodeAll(CrdtCodec codec, List<KeyBytes> entries) {
-    List<TypedState<?>> decoded = new ArrayList<>(entries.size());
-    for (KeyBytes kb : entries) {
-      decoded.add(decodeOne(codec, kb.key(), kb.state()));
-    }
-    return decoded;
+  private void tooLarge(String key, int bytes) {
+    LOG.log(
+        Level.WARNING,
+        "key {0}: its state of {1} bytes is over the read limit of {2}; anti-entropy skips it",
+        key,
+        bytes,
+        codec.limits().maxBytes());
   }
 
-  /** Decodes one received state of {@code key}; bad name or bytes: {@link ProtocolException}. */
-  static TypedState<?> decodeOne(CrdtCodec codec, String key, byte[] bytes) {
-    String reason = dev.converge.crdt.Key.validateName(key);
-    if (reason != null) {
-      throw new ProtocolException("bad key name: " + reason);
-    }
-    try {
-      return codec.decode(bytes);
-    } catch (CodecException e) {
-      throw new ProtocolException("undecodable state of key " + key + ": " + e.getMessage(), e);
+  /*
+   * A state of a type this build cannot read (a rolling upgrade): nothing is stored, but its digest
+   * goes into the tree for a key this node does not hold, so peers that hold the same state stop
+   * pushing it every round. A key the node holds keeps its own digest.
+   */
+  private void unreadable(KeyBytes entry) {
+    String key = entry.key();
+    if (tree.digestOf(key) == null || unreadableKeys.contains(key)) {
+      unreadableKeys.add(key);
+      tree.put(key, DigestTree.keyDigest(key, entry.state()));
     }
   }
 }

@@ -75,6 +75,7 @@ public final class DefaultReplicator implements Replicator {
   private volatile int port;
   private final Transport.Factory transportFactory;
   private Transport transport;
+  private InboundStates decoder;
   private DeltaGossip gossip;
   private SeedDiscovery seeds;
   private AntiEntropy antiEntropy;
@@ -141,10 +142,16 @@ public final class DefaultReplicator implements Replicator {
             opened -> {
               store = opened;
               identity = opened.identity();
+              decoder =
+                  new InboundStates(
+                      context,
+                      options.getCodec().withMaxBytes(options.readLimitBytes()),
+                      metrics,
+                      InboundStates.DEFAULT_INLINE_BYTES);
               gossip =
                   new DeltaGossip(
                       new DeltaBuffer(epoch, options.getDeltaBufferMaxEntries()),
-                      options.getCodec(),
+                      decoder,
                       options.getMaxFrameBytes(),
                       options.getGossipFanout(),
                       metrics,
@@ -152,12 +159,15 @@ public final class DefaultReplicator implements Replicator {
                       this::mergeRemote,
                       () -> membership.counted(),
                       this::canSend,
-                      this::startAntiEntropy);
+                      this::startAntiEntropy,
+                      peer -> transport.busy(peer),
+                      Math.max(100, 2 * options.getGossipIntervalMillis()),
+                      System::currentTimeMillis);
               antiEntropy =
                   new AntiEntropy(
                       context,
                       opened,
-                      options.getCodec(),
+                      decoder,
                       metrics,
                       this::send,
                       this::mergeRemote,
@@ -169,7 +179,7 @@ public final class DefaultReplicator implements Replicator {
                       vertx,
                       context,
                       opened,
-                      options.getCodec(),
+                      decoder,
                       this::send,
                       this::mergeRemote,
                       options.getMinQuorumSize(),
@@ -197,7 +207,7 @@ public final class DefaultReplicator implements Replicator {
                       vertx,
                       context,
                       store,
-                      options.getCodec(),
+                      decoder,
                       membership,
                       new PruningEvents(),
                       options.getNodeId(),
@@ -549,11 +559,13 @@ public final class DefaultReplicator implements Replicator {
     @Override
     public void newIncarnation(String nodeId) {
       gossip.buffer().reset(nodeId); // it lost its state: resend nothing, repair by anti-entropy
+      gossip.forget(nodeId);
     }
 
     @Override
     public void gone(String nodeId, MemberStatus status) {
       gossip.buffer().forget(nodeId);
+      gossip.forget(nodeId);
       transport.forget(nodeId);
     }
 
@@ -672,7 +684,7 @@ public final class DefaultReplicator implements Replicator {
 
   /*
    * Every state or delta received goes in here: through Pruning, which cleans pruned replica ids
-   * out of it. Key names were validated while decoding the frame (AntiEntropy.decodeOne).
+   * out of it. Key names were validated while decoding the frame (InboundStates).
    */
   private Future<Boolean> mergeRemote(String peer, String key, TypedState<?> stateOrDelta) {
     return pruning.inbound(peer, key, stateOrDelta);

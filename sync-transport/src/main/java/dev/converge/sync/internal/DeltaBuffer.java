@@ -7,11 +7,14 @@ import java.util.Map;
 
 /**
  * This node's own deltas, numbered, until every peer has acknowledged them: the δ-buffer of Almeida
- * et al. (2018), Algorithm 2, with per-peer acknowledgements. A peer is always sent the interval
- * that starts right after its last acknowledgement (go-back-N), so it applies this node's deltas in
- * order, and a lost frame is simply covered by the next interval. Only locally made deltas enter
- * the buffer: a delta is never forwarded, so it is never sent back to where it came from (Enes et
- * al., ICDE 2019, "BP").
+ * et al. (2018), Algorithm 2, with per-peer acknowledgements. Intervals go to a peer one after the
+ * other while earlier ones are in flight ({@link DeltaGossip}); each frame is acknowledged by its
+ * own interval, possibly out of order (a large frame decoded on a worker thread is overtaken by a
+ * small one), and a peer counts as having everything up to the end of the contiguous run from its
+ * last acknowledgement. A frame that is lost is covered when the interval after that
+ * acknowledgement is sent again (go-back-N on a retransmission). Only locally made deltas enter the
+ * buffer: a delta is never forwarded, so it is never sent back to where it came from (Enes et al.,
+ * ICDE 2019, "BP").
  *
  * <p>Deltas of one interval are joined per key (a delta group), so a key written 10,000 times since
  * the last acknowledgement travels as one delta. The buffer keeps at most {@code maxEntries}; a
@@ -33,6 +36,8 @@ final class DeltaBuffer {
   /* Entries with consecutive seqs: entries.get(i).seq() == firstSeq + i. */
   private final EntryRing entries = new EntryRing();
   private final Map<String, Long> acked = new HashMap<>();
+  /* Per peer: intervals acknowledged beyond a gap after its acknowledgement, from → to. */
+  private final Map<String, java.util.TreeMap<Long, Long>> ahead = new HashMap<>();
   private final java.util.Set<String> laggards = new java.util.HashSet<>();
   private long nextSeq = 1;
 
@@ -61,6 +66,7 @@ final class DeltaBuffer {
         if (peer.getValue() < oldest - 1) {
           laggards.add(peer.getKey());
           peer.setValue(lastSeq());
+          ahead.remove(peer.getKey());
         }
       }
     }
@@ -75,12 +81,14 @@ final class DeltaBuffer {
   /** Forgets what {@code peer} acknowledged: it lost its state; it is repaired by anti-entropy. */
   void reset(String peer) {
     acked.put(peer, lastSeq());
+    ahead.remove(peer);
     laggards.add(peer);
   }
 
   /** Stops tracking {@code peer}: it left or was removed, and must not pin the buffer. */
   void forget(String peer) {
     acked.remove(peer);
+    ahead.remove(peer);
     laggards.remove(peer);
     trim();
   }
@@ -112,7 +120,20 @@ final class DeltaBuffer {
    */
   Interval next(String peer, int maxDeltas, int maxKeys) {
     Long a = acked.get(peer);
-    if (a == null || a >= lastSeq()) {
+    return a == null ? null : next(peer, a, maxDeltas, maxKeys);
+  }
+
+  /**
+   * The next interval for {@code peer} after delta {@code after} (at least its acknowledgement:
+   * what is in flight is not sent again); see {@link #next(String, int, int)}.
+   */
+  Interval next(String peer, long after, int maxDeltas, int maxKeys) {
+    Long acknowledged = acked.get(peer);
+    if (acknowledged == null) {
+      return null;
+    }
+    long a = Math.max(after, acknowledged);
+    if (a >= lastSeq()) {
       return null;
     }
     Map<String, TypedState<?>> joined = new LinkedHashMap<>();
@@ -134,12 +155,44 @@ final class DeltaBuffer {
 
   /** {@code peer} acknowledged every delta up to {@code upTo} of this buffer's epoch. */
   void ack(String peer, long ackEpoch, long upTo) {
-    if (ackEpoch != epoch || upTo > lastSeq()) {
+    ack(peer, ackEpoch, 0, upTo);
+  }
+
+  /**
+   * {@code peer} applied the deltas {@code from..to} of epoch {@code ackEpoch}. Its acknowledgement
+   * advances over every interval that joins up with it; one beyond a gap is kept until the gap is
+   * filled (at most {@value #MAX_AHEAD} per peer; past that, the newest is dropped and that
+   * interval is sent again).
+   */
+  void ack(String peer, long ackEpoch, long from, long to) {
+    Long a = acked.get(peer);
+    if (ackEpoch != epoch || to > lastSeq() || from > to || a == null) {
       return;
     }
-    acked.merge(peer, upTo, Math::max);
+    java.util.TreeMap<Long, Long> waiting = ahead.get(peer);
+    if (from > a + 1) {
+      if (waiting == null) {
+        waiting = new java.util.TreeMap<>();
+        ahead.put(peer, waiting);
+      }
+      if (waiting.size() < MAX_AHEAD) {
+        waiting.merge(from, to, Math::max);
+      }
+      return;
+    }
+    long upTo = Math.max(a, to);
+    while (waiting != null && !waiting.isEmpty() && waiting.firstKey() <= upTo + 1) {
+      upTo = Math.max(upTo, waiting.pollFirstEntry().getValue());
+    }
+    if (waiting != null && waiting.isEmpty()) {
+      ahead.remove(peer);
+    }
+    acked.put(peer, upTo);
     trim();
   }
+
+  /** Most out-of-order acknowledgements kept per peer. */
+  static final int MAX_AHEAD = 1024;
 
   /** Peers that fell behind the buffer since the last call; they need anti-entropy. */
   java.util.Set<String> takeLaggards() {

@@ -11,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 
@@ -31,9 +32,20 @@ final class DeltaGossip {
   /** Most distinct keys in one delta frame; with the frame size limit, bounds a frame's size. */
   private static final int MAX_KEYS_PER_FRAME = 4_096;
 
+  /** Most delta frames to one peer per tick. */
+  private static final int MAX_FRAMES_PER_PUSH = 64;
+
+  /**
+   * Largest frame of several deltas: above it an interval is halved, so a delta that needs a
+   * chunked transfer travels alone and deltas of other keys go in frames of their own.
+   */
+  static final int MAX_BATCH_BYTES = 256 * 1024;
+
   private final DeltaBuffer buffer;
   private final CrdtCodec codec;
+  private final InboundStates decoder;
   private final int maxFrameBytes;
+  private final int maxBatchBytes;
   private final int fanout;
   private final Metrics metrics;
   private final AntiEntropy.Sender sender;
@@ -41,16 +53,23 @@ final class DeltaGossip {
   private final Supplier<List<String>> peers;
   private final Predicate<String> canSend;
   private final Consumer<String> repair;
+  private final Predicate<String> busy;
+  private final long retransmitMillis;
+  private final LongSupplier clock;
+  private final Map<String, Flight> flights = new HashMap<>();
   private int fanoutCursor;
 
   /**
    * @param peers the members to gossip with, sorted
    * @param canSend whether a frame to a peer can go now (linked, not cut off)
    * @param repair starts anti-entropy with a peer that fell behind the buffer
+   * @param busy whether the link to a peer still has a chunked frame queued
+   * @param retransmitMillis how long an unacknowledged interval waits before it is sent again (plus
+   *     1 ms per 10 KB of it)
    */
   DeltaGossip(
       DeltaBuffer buffer,
-      CrdtCodec codec,
+      InboundStates decoder,
       int maxFrameBytes,
       int fanout,
       Metrics metrics,
@@ -58,10 +77,15 @@ final class DeltaGossip {
       QuorumCoordinator.Merger merger,
       Supplier<List<String>> peers,
       Predicate<String> canSend,
-      Consumer<String> repair) {
+      Consumer<String> repair,
+      Predicate<String> busy,
+      long retransmitMillis,
+      LongSupplier clock) {
     this.buffer = buffer;
-    this.codec = codec;
+    this.decoder = decoder;
+    this.codec = decoder.codec();
     this.maxFrameBytes = maxFrameBytes;
+    this.maxBatchBytes = Math.min(maxFrameBytes - 1024, MAX_BATCH_BYTES);
     this.fanout = fanout;
     this.metrics = metrics;
     this.sender = sender;
@@ -69,6 +93,9 @@ final class DeltaGossip {
     this.peers = peers;
     this.canSend = canSend;
     this.repair = repair;
+    this.busy = busy;
+    this.retransmitMillis = retransmitMillis;
+    this.clock = clock;
   }
 
   DeltaBuffer buffer() {
@@ -102,24 +129,85 @@ final class DeltaGossip {
     }
   }
 
-  /** Sends {@code peer} its next unacknowledged interval, if any; true if a frame went out. */
+  /**
+   * Sends {@code peer} its next interval, if any; true if a frame went out. What is in flight
+   * (sent, not acknowledged) is not sent again before its retransmission time: only newer deltas
+   * go, in frames of their own, so a large frame still crossing the link holds up no later write.
+   * Once the time passes with no acknowledgement (and no chunked frame still queued for the peer),
+   * the peer gets the interval after its acknowledgement again (go-back-N).
+   */
   boolean push(String peer, Map<Long, Deltas> prepared) {
-    Deltas frame = nextFrame(peer, prepared);
-    if (frame != null && sender.send(peer, frame)) {
-      metrics.deltasSent.add(frame.deltas().size());
-      return true;
+    long acked = buffer.ackedBy(peer);
+    long now = clock.getAsLong();
+    Flight flight = flights.get(peer);
+    if (flight != null
+        && (flight.to <= acked
+            || flight.epoch != buffer.epoch()
+            || (now - flight.sentMillis >= flight.retransmitMillis(retransmitMillis)
+                && !busy.test(peer)))) {
+      flight = null; // acknowledged, or due again
+      flights.remove(peer);
     }
-    return false;
+    // Frames of at most maxBatchBytes, one after the other, up to a frame limit's worth per tick:
+    // a large delta goes alone and the small ones after it do not wait for it.
+    long budget = maxFrameBytes;
+    boolean sent = false;
+    for (int i = 0; i < MAX_FRAMES_PER_PUSH && budget > 0; i++) {
+      Deltas frame = nextFrame(peer, flight == null ? acked : flight.to, prepared);
+      if (frame == null || !sender.send(peer, frame)) {
+        break;
+      }
+      sent = true;
+      metrics.deltasSent.add(frame.deltas().size());
+      if (flight == null) {
+        flight = new Flight(buffer.epoch(), now);
+        flights.put(peer, flight);
+      }
+      flight.to = frame.to();
+      long bytes = 0;
+      for (KeyBytes kb : frame.deltas()) {
+        bytes += kb.state().length;
+      }
+      flight.bytes += bytes;
+      budget -= bytes;
+    }
+    return sent;
+  }
+
+  /** Forgets what was in flight to {@code peer} (it left, or lost its state). */
+  void forget(String peer) {
+    flights.remove(peer);
   }
 
   /*
-   * The next delta frame for `peer`, shared by peers at the same acknowledgement (`prepared`). An
-   * interval whose encoding would not fit a frame is halved until it does.
+   * The deltas in flight to one peer: sent up to `to`, the oldest unacknowledged first sent at
+   * `sentMillis`, `bytes` in all.
    */
-  private Deltas nextFrame(String peer, Map<Long, Deltas> prepared) {
+  private static final class Flight {
+    final long epoch;
+    final long sentMillis;
+    long to;
+    long bytes;
+
+    Flight(long epoch, long sentMillis) {
+      this.epoch = epoch;
+      this.sentMillis = sentMillis;
+    }
+
+    /* The base time, plus 1 ms per 10 KB in flight (a large frame takes long to cross and decode). */
+    long retransmitMillis(long base) {
+      return base + bytes / 10_000;
+    }
+  }
+
+  /*
+   * The next delta frame for `peer` after delta `after`, shared by peers at the same point
+   * (`prepared`). An interval whose encoding would not fit a frame is halved until it does.
+   */
+  private Deltas nextFrame(String peer, long after, Map<Long, Deltas> prepared) {
     int maxDeltas = MAX_DELTAS_PER_FRAME;
     while (true) {
-      DeltaBuffer.Interval interval = buffer.next(peer, maxDeltas, MAX_KEYS_PER_FRAME);
+      DeltaBuffer.Interval interval = buffer.next(peer, after, maxDeltas, MAX_KEYS_PER_FRAME);
       if (interval == null) {
         return null;
       }
@@ -133,7 +221,7 @@ final class DeltaGossip {
         size += kb.key().length() * 3L + kb.state().length + 8;
       }
       long count = interval.to() - interval.from() + 1;
-      if (size <= maxFrameBytes - 1024 || count == 1) {
+      if (size <= maxBatchBytes || count == 1) {
         prepared.put(interval.from(), frame);
         return frame;
       }
@@ -152,7 +240,7 @@ final class DeltaGossip {
     if (message instanceof Deltas m) {
       onDeltas(peer, m);
     } else if (message instanceof DeltaAck m) {
-      buffer.ack(peer, m.epoch(), m.upTo());
+      buffer.ack(peer, m.epoch(), m.from(), m.to());
     } else {
       return false;
     }
@@ -160,14 +248,22 @@ final class DeltaGossip {
   }
 
   private void onDeltas(String peer, Deltas m) {
-    // Decode the whole frame first: a frame with one bad entry is rejected whole.
-    List<TypedState<?>> deltas = AntiEntropy.decodeAll(codec, m.deltas());
-    List<Future<Boolean>> merges = new ArrayList<>(deltas.size());
-    for (int i = 0; i < deltas.size(); i++) {
-      metrics.deltasReceived.increment();
-      merges.add(merger.merge(peer, m.deltas().get(i).key(), deltas.get(i)));
-    }
-    // Acknowledge once every delta of the interval is durable here (or failed for good).
-    Future.join(merges).onComplete(x -> sender.send(peer, new DeltaAck(m.epoch(), m.to())));
+    // The whole frame is decoded first: a frame with one bad entry is rejected whole. A delta of a
+    // type this build cannot read is skipped and still acknowledged, so it is not sent again.
+    decoder
+        .decode(peer, m.deltas())
+        .onSuccess(
+            deltas -> {
+              List<Future<Boolean>> merges = new ArrayList<>(deltas.size());
+              for (int i = 0; i < deltas.size(); i++) {
+                metrics.deltasReceived.increment();
+                if (deltas.get(i) != null) {
+                  merges.add(merger.merge(peer, m.deltas().get(i).key(), deltas.get(i)));
+                }
+              }
+              // Acknowledge once every delta of the interval is durable here (or failed for good).
+              Future.join(merges)
+                  .onComplete(x -> sender.send(peer, new DeltaAck(m.epoch(), m.from(), m.to())));
+            });
   }
 }

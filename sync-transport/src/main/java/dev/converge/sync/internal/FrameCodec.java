@@ -6,6 +6,7 @@ import dev.converge.sync.internal.Message.AeMatch;
 import dev.converge.sync.internal.Message.AePull;
 import dev.converge.sync.internal.Message.AeRoot;
 import dev.converge.sync.internal.Message.AeStates;
+import dev.converge.sync.internal.Message.Chunk;
 import dev.converge.sync.internal.Message.DeltaAck;
 import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.Heartbeat;
@@ -64,6 +65,7 @@ final class FrameCodec {
   static final byte PRUNE_ACK = 21;
   static final byte PRUNE_PULL = 22;
   static final byte PRUNE_STATES = 23;
+  static final byte CHUNK = 24;
 
   /** Bytes of the length prefix. */
   static final int LENGTH_BYTES = 4;
@@ -128,7 +130,7 @@ final class FrameCodec {
       b.appendByte(DELTAS).appendLong(m.epoch()).appendLong(m.from()).appendLong(m.to());
       keyBytes(b, m.deltas());
     } else if (message instanceof DeltaAck m) {
-      b.appendByte(DELTA_ACK).appendLong(m.epoch()).appendLong(m.upTo());
+      b.appendByte(DELTA_ACK).appendLong(m.epoch()).appendLong(m.from()).appendLong(m.to());
     } else if (message instanceof AeRoot m) {
       b.appendByte(AE_ROOT).appendLong(m.session()).appendLong(m.digest());
     } else if (message instanceof AeMatch m) {
@@ -178,6 +180,9 @@ final class FrameCodec {
     } else if (message instanceof PruneStates m) {
       b.appendByte(PRUNE_STATES).appendLong(m.request()).appendLong(m.epoch());
       keyBytes(b, m.states());
+    } else if (message instanceof Chunk m) {
+      b.appendByte(CHUNK).appendLong(m.transfer()).appendInt(m.total()).appendInt(m.offset());
+      bytes(b, m.bytes());
     } else {
       throw new IllegalArgumentException("unknown message " + message);
     }
@@ -291,7 +296,7 @@ final class FrameCodec {
           case DELTAS ->
               new Deltas(
                   in.readLong(), in.readLong(), in.readLong(), readKeyBytes(in, maxStateBytes));
-          case DELTA_ACK -> new DeltaAck(in.readLong(), in.readLong());
+          case DELTA_ACK -> new DeltaAck(in.readLong(), in.readLong(), in.readLong());
           case AE_ROOT -> new AeRoot(in.readLong(), in.readLong());
           case AE_MATCH -> new AeMatch(in.readLong());
           case AE_LEVEL -> {
@@ -333,6 +338,8 @@ final class FrameCodec {
           case PRUNE_PULL -> new PrunePull(in.readLong(), in.readLong(), readStrings(in, "key"));
           case PRUNE_STATES ->
               new PruneStates(in.readLong(), in.readLong(), readKeyBytes(in, maxStateBytes));
+          case CHUNK ->
+              new Chunk(in.readLong(), in.readInt(), in.readInt(), in.readBytes(maxStateBytes));
           default -> throw new ProtocolException("unknown frame type " + type);
         };
     in.expectEnd();

@@ -21,6 +21,7 @@ public final class LinkFilter implements LinkFaults {
   private volatile double dropRate;
   private volatile double duplicateRate;
   private volatile long maxDelayMillis;
+  private volatile int dropFramesOver;
   private final Random random = new Random(0x5eed);
 
   @Override
@@ -35,6 +36,7 @@ public final class LinkFilter implements LinkFaults {
     dropRate = 0;
     duplicateRate = 0;
     maxDelayMillis = 0;
+    dropFramesOver = 0;
     return this;
   }
 
@@ -65,6 +67,15 @@ public final class LinkFilter implements LinkFaults {
   }
 
   @Override
+  public LinkFaults setDropFramesOver(int bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("bytes must be >= 0");
+    }
+    dropFramesOver = bytes;
+    return this;
+  }
+
+  @Override
   public LinkFaults setSeed(long seed) {
     synchronized (random) {
       random.setSeed(seed);
@@ -79,7 +90,16 @@ public final class LinkFilter implements LinkFaults {
 
   /** The fate of one frame exchanged with {@code peer}. */
   Verdict judge(String peer) {
+    return judge(peer, 0);
+  }
+
+  /** The fate of a frame of {@code frameBytes} to {@code peer}. */
+  Verdict judge(String peer, int frameBytes) {
     if (peer != null && partitioned.contains(peer)) {
+      return Verdict.DROP;
+    }
+    int over = dropFramesOver;
+    if (over > 0 && frameBytes > over) {
       return Verdict.DROP;
     }
     double drop = dropRate;

@@ -15,7 +15,7 @@ import java.util.Map;
 sealed interface Message {
 
   /** Bumped on any incompatible change of a frame. */
-  int PROTOCOL_VERSION = 4;
+  int PROTOCOL_VERSION = 5;
 
   /**
    * True for the frames that carry replica states (deltas, anti-entropy states, quorum writes and
@@ -140,8 +140,12 @@ sealed interface Message {
    */
   record Deltas(long epoch, long from, long to, List<KeyBytes> deltas) implements Message {}
 
-  /** The receiver has applied every delta of {@code epoch} up to {@code upTo}. */
-  record DeltaAck(long epoch, long upTo) implements Message {}
+  /**
+   * The receiver has applied the deltas {@code from..to} of {@code epoch} (one {@link Deltas}
+   * frame). Frames may be acknowledged out of order; the sender counts a peer as having everything
+   * up to the end of the contiguous run from its last acknowledgement ({@link DeltaBuffer}).
+   */
+  record DeltaAck(long epoch, long from, long to) implements Message {}
 
   /** Anti-entropy: the initiator's root digest. */
   record AeRoot(long session, long digest) implements Message {}
@@ -187,4 +191,11 @@ sealed interface Message {
    * its states of the keys it holds.
    */
   record PruneStates(long request, long epoch, List<KeyBytes> states) implements Message {}
+
+  /**
+   * One piece of a frame too large to go whole ({@link ChunkedFrames}): bytes {@code offset..} of
+   * the {@code total} body bytes of transfer {@code transfer}. The link's transport reassembles the
+   * pieces; the frame is then handled as if it had come whole.
+   */
+  record Chunk(long transfer, int total, int offset, byte[] bytes) implements Message {}
 }

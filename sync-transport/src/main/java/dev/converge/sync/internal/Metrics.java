@@ -23,6 +23,7 @@ final class Metrics {
   final LongAdder keysRepaired = new LongAdder();
   final LongAdder protocolErrors = new LongAdder();
   final LongAdder authFailures = new LongAdder();
+  final LongAdder unknownTypesSkipped = new LongAdder();
 
   /** Per-peer counters. */
   static final class Peer {
@@ -87,6 +88,7 @@ final class Metrics {
         authFailures.sum(),
         pruneEpoch,
         prunedReplicaIds,
+        unknownTypesSkipped.sum(),
         Map.copyOf(perPeer));
   }
 }

@@ -2,6 +2,7 @@ package dev.converge.sync.internal;
 
 import dev.converge.sync.PeerAddress;
 import dev.converge.sync.SyncOptions;
+import dev.converge.sync.internal.Message.Chunk;
 import dev.converge.sync.internal.Message.Hello;
 import dev.converge.sync.internal.Message.HelloAuth;
 import dev.converge.sync.internal.Message.HelloChallenge;
@@ -51,6 +52,15 @@ final class PeerTransport implements Transport {
   /** Largest frame accepted before the handshake completes (a Hello is well under 16 KiB). */
   static final int HANDSHAKE_MAX_FRAME_BYTES = 16 * 1024;
 
+  /** Most bytes of one chunk of a large frame ({@link ChunkedFrames}). */
+  static final int MAX_CHUNK_BYTES = 256 * 1024;
+
+  /** Chunk bytes written to one connection and not yet flushed, at most. */
+  static final int CHUNK_WINDOW_BYTES = 1024 * 1024;
+
+  /** Room in a message beyond the states it carries (key names, headers). */
+  static final int MESSAGE_ENVELOPE_BYTES = 1024 * 1024;
+
   /** An accepted connection that has not completed its handshake by then is closed. */
   static final long HANDSHAKE_TIMEOUT_MILLIS = 10_000;
 
@@ -65,6 +75,8 @@ final class PeerTransport implements Transport {
   private final Map<PeerAddress, OutboundLink> outbound = new HashMap<>();
   private final Map<String, OutboundLink> byPeer = new HashMap<>();
   private final Set<InboundLink> inbound = new HashSet<>();
+  private final int maxMessageBytes;
+  private final int chunkBytes;
   private NetServer server;
   private NetClient client;
   private boolean closed;
@@ -83,6 +95,8 @@ final class PeerTransport implements Transport {
     this.listener = listener;
     this.ownHello = hello;
     this.auth = HandshakeAuth.forSecret(options.getClusterSecret());
+    this.maxMessageBytes = options.readLimitBytes() + MESSAGE_ENVELOPE_BYTES;
+    this.chunkBytes = Math.min(MAX_CHUNK_BYTES, options.getMaxFrameBytes() / 2);
   }
 
   @Override
@@ -165,6 +179,12 @@ final class PeerTransport implements Transport {
     return link != null && link.ready;
   }
 
+  @Override
+  public boolean busy(String peer) {
+    OutboundLink link = byPeer.get(peer);
+    return link != null && link.chunks != null && link.chunks.queuedBytes() > 0;
+  }
+
   /** Sends on this node's outbound link; a frame is never queued while the link is down. */
   @Override
   public boolean send(String peer, Message message) {
@@ -172,16 +192,31 @@ final class PeerTransport implements Transport {
     if (link == null || !link.ready) {
       return false;
     }
-    LinkFilter.Verdict verdict = filter.judge(peer);
+    Buffer frame = FrameCodec.encode(message);
+    LinkFilter.Verdict verdict = filter.judge(peer, frame.length());
     if (verdict.drop()) {
       return true;
     }
-    Buffer frame = FrameCodec.encode(message);
-    if (frame.length() - FrameCodec.LENGTH_BYTES > options.getMaxFrameBytes()) {
+    if (frame.length() - FrameCodec.LENGTH_BYTES > maxMessageBytes) {
       LOG.log(Level.WARNING, "not sending an oversized {0} frame to {1}", kind(message), peer);
       return false;
     }
     boolean antiEntropy = kind(message).startsWith("Ae");
+    ChunkedFrames.Sender chunks = link.chunks;
+    if (chunks.needsChunks(frame.length())) {
+      Runnable queue =
+          () -> {
+            if (link.ready && link.chunks == chunks && chunks.send(frame)) {
+              metrics.sent(peer, frame.length(), antiEntropy);
+            }
+          };
+      if (verdict.delayMillis() > 0) {
+        vertx.setTimer(verdict.delayMillis(), t -> queue.run());
+      } else {
+        queue.run();
+      }
+      return true;
+    }
     Runnable write =
         () -> {
           if (link.ready && !link.socket.writeQueueFull()) {
@@ -238,6 +273,7 @@ final class PeerTransport implements Transport {
   private final class InboundLink implements FrameParser.Sink {
     final NetSocket socket;
     final FrameParser parser = new FrameParser(HANDSHAKE_MAX_FRAME_BYTES, this);
+    final ChunkedFrames.Assembler assembler = new ChunkedFrames.Assembler(maxMessageBytes);
     final long handshakeTimer;
     Hello theirHello;
     Buffer helloBody;
@@ -265,8 +301,12 @@ final class PeerTransport implements Transport {
         refused(e);
         return;
       }
-      if (peer != null) {
-        deliver(body, message);
+      if (peer != null && message instanceof Chunk chunk) {
+        metrics.received(peer, body.length() + FrameCodec.LENGTH_BYTES);
+        reassemble(chunk);
+      } else if (peer != null) {
+        metrics.received(peer, body.length() + FrameCodec.LENGTH_BYTES);
+        deliver(message);
       } else if (theirHello == null) {
         onHello(body, message);
       } else {
@@ -274,8 +314,26 @@ final class PeerTransport implements Transport {
       }
     }
 
-    private void deliver(Buffer body, Message message) {
-      metrics.received(peer, body.length() + FrameCodec.LENGTH_BYTES);
+    /* A chunk of a large frame; the frame is handled once whole. */
+    private void reassemble(Chunk chunk) {
+      Message message;
+      try {
+        Buffer whole = assembler.accept(chunk);
+        if (whole == null) {
+          return;
+        }
+        message = FrameCodec.decode(whole, 0, whole.length(), maxMessageBytes);
+        if (message instanceof Chunk) {
+          throw new ProtocolException("a " + kind(message) + " frame cannot travel in chunks");
+        }
+      } catch (ProtocolException e) {
+        refused(e);
+        return;
+      }
+      deliver(message);
+    }
+
+    private void deliver(Message message) {
       if (filter.isPartitioned(peer)) {
         return;
       }
@@ -397,6 +455,7 @@ final class PeerTransport implements Transport {
   private final class OutboundLink {
     final PeerAddress address;
     NetSocket socket;
+    ChunkedFrames.Sender chunks;
     boolean ready;
     boolean stopped;
     long backoffMillis = options.getReconnectMinMillis();
@@ -501,6 +560,11 @@ final class PeerTransport implements Transport {
     }
 
     private void established(HelloOk ok) {
+      NetSocket s = socket;
+      // Room for a whole frame beside chunks in flight: a small frame is dropped only when the
+      // peer has not taken this much.
+      s.setWriteQueueMaxSize(options.getMaxFrameBytes() + CHUNK_WINDOW_BYTES);
+      chunks = new ChunkedFrames.Sender(chunkBytes, CHUNK_WINDOW_BYTES, maxMessageBytes, s::write);
       ready = true;
       backoffMillis = options.getReconnectMinMillis();
       OutboundLink previous = byPeer.put(ok.nodeId(), this);
@@ -516,6 +580,7 @@ final class PeerTransport implements Transport {
     private void disconnected() {
       ready = false;
       socket = null;
+      closeChunks();
       retry("connection closed");
     }
 
@@ -530,9 +595,17 @@ final class PeerTransport implements Transport {
       vertx.setTimer(delay, t -> connect());
     }
 
+    private void closeChunks() {
+      if (chunks != null) {
+        chunks.close();
+        chunks = null;
+      }
+    }
+
     void close() {
       stopped = true;
       ready = false;
+      closeChunks();
       if (socket != null) {
         socket.close();
       }

@@ -116,6 +116,7 @@ final class Pruning {
   private final Context context;
   private final ReplicaStore store;
   private final CrdtCodec codec;
+  private final InboundStates decoder;
   private final Membership membership;
   private final Node node;
   private final ReplicaId self;
@@ -143,7 +144,7 @@ final class Pruning {
       Vertx vertx,
       Context context,
       ReplicaStore store,
-      CrdtCodec codec,
+      InboundStates decoder,
       Membership membership,
       Node node,
       String selfId,
@@ -155,7 +156,8 @@ final class Pruning {
     this.vertx = vertx;
     this.context = context;
     this.store = store;
-    this.codec = codec;
+    this.decoder = decoder;
+    this.codec = decoder.codec();
     this.membership = membership;
     this.node = node;
     this.selfId = selfId;
@@ -425,12 +427,19 @@ final class Pruning {
   /** Handles a pruning frame; returns false if {@code message} is not one. */
   boolean handle(String peer, Message message) {
     if (message instanceof PrunePush m) {
-      List<TypedState<?>> states = decodeAll(m.states());
-      List<Future<Boolean>> merges = new ArrayList<>();
-      for (int i = 0; i < states.size(); i++) {
-        merges.add(inbound(peer, m.states().get(i).key(), states.get(i)));
-      }
-      Future.all(merges).onSuccess(x -> node.send(peer, new PruneAck(m.request())));
+      // A state of a type this build cannot read is skipped: the owner cannot fold it anyway.
+      decoder
+          .decode(peer, m.states())
+          .onSuccess(
+              states -> {
+                List<Future<Boolean>> merges = new ArrayList<>();
+                for (int i = 0; i < states.size(); i++) {
+                  if (states.get(i) != null) {
+                    merges.add(inbound(peer, m.states().get(i).key(), states.get(i)));
+                  }
+                }
+                Future.all(merges).onSuccess(x -> node.send(peer, new PruneAck(m.request())));
+              });
     } else if (message instanceof PrunePull m) {
       answerPull(peer, m);
     } else if (message instanceof PruneAck m) {
@@ -441,14 +450,6 @@ final class Pruning {
       return false;
     }
     return true;
-  }
-
-  private List<TypedState<?>> decodeAll(List<KeyBytes> entries) {
-    List<TypedState<?>> states = new ArrayList<>(entries.size());
-    for (KeyBytes kb : entries) {
-      states.add(AntiEntropy.decodeOne(codec, kb.key(), kb.state()));
-    }
-    return states;
   }
 
   /* Answers only at the epoch asked for and not mid-switch: else with its epoch and no states. */
@@ -839,7 +840,7 @@ final class Pruning {
                     source + " cannot answer a pull at prune epoch " + target + " yet");
               }
               Map<String, TypedState<?>> pulled = new HashMap<>();
-              List<TypedState<?>> decoded = decodeAll(states.states());
+              List<TypedState<?>> decoded = decoder.decodeNow(states.states());
               for (int i = 0; i < decoded.size(); i++) {
                 pulled.put(states.states().get(i).key(), decoded.get(i));
               }

@@ -8,6 +8,7 @@ import dev.converge.store.ReplicaStore;
 import dev.converge.sync.Consistency;
 import dev.converge.sync.ConsistencyException;
 import dev.converge.sync.ConsistencyException.Operation;
+import dev.converge.sync.internal.Message.KeyBytes;
 import dev.converge.sync.internal.Message.QuorumRead;
 import dev.converge.sync.internal.Message.QuorumReadReply;
 import dev.converge.sync.internal.Message.QuorumWrite;
@@ -44,6 +45,7 @@ final class QuorumCoordinator {
   private final Context context;
   private final ReplicaStore store;
   private final CrdtCodec codec;
+  private final InboundStates decoder;
   private final AntiEntropy.Sender sender;
   private final Merger merger;
   private final Random random;
@@ -70,7 +72,7 @@ final class QuorumCoordinator {
       Vertx vertx,
       Context context,
       ReplicaStore store,
-      CrdtCodec codec,
+      InboundStates decoder,
       AntiEntropy.Sender sender,
       Merger merger,
       int minQuorumSize,
@@ -80,7 +82,8 @@ final class QuorumCoordinator {
     this.vertx = vertx;
     this.context = context;
     this.store = store;
-    this.codec = codec;
+    this.decoder = decoder;
+    this.codec = decoder.codec();
     this.sender = sender;
     this.merger = merger;
   }
@@ -255,20 +258,27 @@ final class QuorumCoordinator {
   /** Handles a quorum frame; returns false if {@code message} is not one. */
   boolean handle(String peer, Message message) {
     if (message instanceof QuorumWrite m) {
-      TypedState<?> delta = decode(m.key(), m.delta());
-      merger
-          .merge(peer, m.key(), delta)
-          .onSuccess(changed -> sender.send(peer, new QuorumWriteAck(m.request())));
+      // A delta of a type this build cannot read is not acknowledged: it is not stored here.
+      decoder
+          .decode(peer, List.of(new KeyBytes(m.key(), m.delta())))
+          .onSuccess(
+              decoded -> {
+                if (decoded.get(0) != null) {
+                  merger
+                      .merge(peer, m.key(), decoded.get(0))
+                      .onSuccess(changed -> sender.send(peer, new QuorumWriteAck(m.request())));
+                }
+              });
     } else if (message instanceof QuorumWriteAck m) {
       answered(m.request(), peer);
     } else if (message instanceof QuorumRead m) {
+      // Encoded on a worker thread: the state may be large.
       Future.fromCompletionStage(store.read(m.key()), context)
-          .onSuccess(
+          .compose(
               state ->
-                  sender.send(
-                      peer,
-                      new QuorumReadReply(
-                          m.request(), state.map(codec::encode).orElse(new byte[0]))))
+                  context.executeBlocking(
+                      () -> state.map(codec::encode).orElse(new byte[0]), false))
+          .onSuccess(bytes -> sender.send(peer, new QuorumReadReply(m.request(), bytes)))
           .onFailure(
               e -> {
                 /* no reply: the reader times out or counts others */
@@ -282,16 +292,20 @@ final class QuorumCoordinator {
       if (m.state().length == 0) {
         answered(m.request(), peer);
       } else {
-        TypedState<?> state = decode(key.name(), m.state());
-        merger.merge(peer, key.name(), state).onSuccess(changed -> answered(m.request(), peer));
+        decoder
+            .decode(peer, List.of(new KeyBytes(key.name(), m.state())))
+            .onSuccess(
+                decoded -> {
+                  if (decoded.get(0) != null) { // else unreadable here: not counted
+                    merger
+                        .merge(peer, key.name(), decoded.get(0))
+                        .onSuccess(changed -> answered(m.request(), peer));
+                  }
+                });
       }
     } else {
       return false;
     }
     return true;
-  }
-
-  private TypedState<?> decode(String key, byte[] bytes) {
-    return AntiEntropy.decodeOne(codec, key, bytes);
   }
 }

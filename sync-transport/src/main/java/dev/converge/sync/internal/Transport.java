@@ -64,6 +64,11 @@ interface Transport {
   /** True if frames can be sent to {@code peer} now. */
   boolean isLinked(String peer);
 
+  /** True while a frame sent to {@code peer} in chunks is still being written. */
+  default boolean busy(String peer) {
+    return false;
+  }
+
   /** Sends a frame; false if there is no link. */
   boolean send(String peer, Message message);
 

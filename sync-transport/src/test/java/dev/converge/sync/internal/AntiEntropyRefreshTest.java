@@ -62,12 +62,15 @@ class AntiEntropyRefreshTest {
 
   @Test
   void laterChangesAreDigestedAfterARefreshThatCompletedAtOnce() {
+    Context context = contextWithInstantWorkers();
+    Metrics metrics = new Metrics();
     AntiEntropy antiEntropy =
         new AntiEntropy(
-            contextWithInstantWorkers(),
+            context,
             store,
-            CrdtCodec.standard(),
-            new Metrics(),
+            new InboundStates(
+                context, CrdtCodec.standard(), metrics, InboundStates.DEFAULT_INLINE_BYTES),
+            metrics,
             (peer, message) -> true,
             (peer, key, state) -> Future.succeededFuture(false),
             64,

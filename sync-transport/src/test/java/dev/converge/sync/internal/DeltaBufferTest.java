@@ -54,6 +54,32 @@ class DeltaBufferTest {
   }
 
   @Test
+  void framesAcknowledgedOutOfOrderCountOnceTheGapBeforeThemIsFilled() {
+    DeltaBuffer buffer = new DeltaBuffer(1L, 100);
+    buffer.track("p");
+    for (int i = 1; i <= 10; i++) {
+      buffer.append("k" + i, inc(i));
+    }
+    DeltaBuffer.Interval large = buffer.next("p", 1, 100);
+    DeltaBuffer.Interval small = buffer.next("p", large.to(), 100, 100);
+    assertThat(small.from()).as("sent after what is in flight").isEqualTo(2);
+    assertThat(small.to()).isEqualTo(10);
+
+    buffer.ack("p", 1L, small.from(), small.to()); // the small frame overtook the large one
+    assertThat(buffer.unacked("p")).as("a gap at 1: nothing counts yet").isEqualTo(10);
+    assertThat(buffer.next("p", 100, 100).from()).as("a retransmission starts at 1").isEqualTo(1);
+    assertThat(buffer.size()).isEqualTo(10);
+
+    buffer.ack("p", 1L, large.from(), large.to());
+    assertThat(buffer.unacked("p")).as("the gap filled: everything counts").isZero();
+    assertThat(buffer.size()).isZero();
+
+    buffer.append("k", inc(1));
+    buffer.reset("p"); // a new incarnation: acknowledgements ahead of a gap are forgotten
+    assertThat(buffer.next("p", 100, 100)).isNull();
+  }
+
+  @Test
   void aPeerBehindTheBufferBecomesALaggardForAntiEntropy() {
     DeltaBuffer buffer = new DeltaBuffer(1L, 3);
     buffer.track("slow");

@@ -9,6 +9,7 @@ import dev.converge.sync.internal.Message.AeMatch;
 import dev.converge.sync.internal.Message.AePull;
 import dev.converge.sync.internal.Message.AeRoot;
 import dev.converge.sync.internal.Message.AeStates;
+import dev.converge.sync.internal.Message.Chunk;
 import dev.converge.sync.internal.Message.DeltaAck;
 import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.Heartbeat;
@@ -55,7 +56,7 @@ class FrameCodecTest {
             List.of(new MemberInfo("n3", "i", 1, 77L, "h", 9, Map.of("a", "b"), 3L)),
             List.of(new PruneInfo(3L, List.of("n4.x", "n5.y"), "n3", 2, List.of("n1", "n2"), 99L))),
         new Deltas(7L, 1L, 5L, List.of(new KeyBytes("k", state), new KeyBytes("k2", new byte[0]))),
-        new DeltaAck(7L, 5L),
+        new DeltaAck(7L, 3L, 5L),
         new AeRoot(9L, -1L),
         new AeMatch(9L),
         new AeLevel(9L, 1, new int[] {0, 31}, new long[] {5L, 6L}),
@@ -69,7 +70,8 @@ class FrameCodecTest {
         new PrunePush(13L, 3L, List.of(new KeyBytes("a", state))),
         new PruneAck(13L),
         new PrunePull(14L, 3L, List.of("a", "b")),
-        new PruneStates(14L, 3L, List.of(new KeyBytes("a", state))));
+        new PruneStates(14L, 3L, List.of(new KeyBytes("a", state))),
+        new Chunk(15L, state.length + 10, 0, state));
   }
 
   private static Message roundTrip(Message m) {

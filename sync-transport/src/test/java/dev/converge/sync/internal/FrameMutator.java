@@ -193,9 +193,9 @@ final class FrameMutator {
     if (p == 0) {
       return 0;
     } else if (p == 1) {
-      return (byte) (1 + random.nextInt(FrameCodec.PRUNE_STATES));
+      return (byte) (1 + random.nextInt(FrameCodec.CHUNK));
     }
-    return (byte) (FrameCodec.PRUNE_STATES + 1 + random.nextInt(256 - FrameCodec.PRUNE_STATES - 1));
+    return (byte) (FrameCodec.CHUNK + 1 + random.nextInt(256 - FrameCodec.CHUNK - 1));
   }
 
   private int lyingLength(int actual) {
@@ -242,7 +242,7 @@ final class FrameMutator {
     }
     strategy = "random-body";
     if (random.nextBoolean()) {
-      body[0] = (byte) (1 + random.nextInt(FrameCodec.PRUNE_STATES));
+      body[0] = (byte) (1 + random.nextInt(FrameCodec.CHUNK));
     }
     if (random.nextInt(20) == 0) {
       strategy = "random-text";

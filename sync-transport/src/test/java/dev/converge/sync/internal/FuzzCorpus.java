@@ -13,6 +13,7 @@ import dev.converge.crdt.codec.CrdtCodec;
 import dev.converge.crdt.codec.ValueCodec;
 import dev.converge.sync.SyncOptions;
 import dev.converge.sync.internal.Message.AeStates;
+import dev.converge.sync.internal.Message.Chunk;
 import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.Hello;
 import dev.converge.sync.internal.Message.HelloAuth;
@@ -22,6 +23,7 @@ import dev.converge.sync.internal.Message.Members;
 import dev.converge.sync.internal.Message.QuorumRead;
 import dev.converge.sync.internal.Message.QuorumReadReply;
 import dev.converge.sync.internal.Message.QuorumWrite;
+import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -81,7 +83,7 @@ final class FuzzCorpus {
     this.states = List.copyOf(foldStates(random));
     List<Message> withStates = new ArrayList<>();
     for (int i = 0; i < 96; i++) {
-      withStates.add(stateFrame(random, i % 4));
+      withStates.add(stateFrame(random, i % 5));
     }
     this.stateFrames = List.copyOf(withStates);
 
@@ -186,6 +188,12 @@ final class FuzzCorpus {
       case 0 -> new Deltas(random.nextLong(), 1, 1 + random.nextInt(10), entries);
       case 1 -> new AeStates(random.nextLong(), entries);
       case 2 -> new QuorumWrite(random.nextLong(), first.key(), first.state());
+      case 3 -> {
+        // A whole AeStates frame as a one-piece chunked transfer (ChunkedFrames).
+        Buffer frame = FrameCodec.encode(new AeStates(random.nextLong(), entries));
+        byte[] body = frame.getBytes(FrameCodec.LENGTH_BYTES, frame.length());
+        yield new Chunk(random.nextLong(), body.length, 0, body);
+      }
       default ->
           random.nextBoolean()
               ? new QuorumReadReply(random.nextLong(), first.state())

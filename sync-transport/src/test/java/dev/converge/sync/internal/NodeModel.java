@@ -2,10 +2,12 @@ package dev.converge.sync.internal;
 
 import dev.converge.crdt.TypedState;
 import dev.converge.crdt.codec.CrdtCodec;
+import dev.converge.sync.SyncOptions;
 import dev.converge.sync.internal.FuzzCorpus.KnownMember;
 import dev.converge.sync.internal.Message.AeKeys;
 import dev.converge.sync.internal.Message.AeLevel;
 import dev.converge.sync.internal.Message.AeStates;
+import dev.converge.sync.internal.Message.Chunk;
 import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.Hello;
 import dev.converge.sync.internal.Message.HelloAuth;
@@ -78,6 +80,10 @@ final class NodeModel {
   private byte[] pending = new byte[0];
   private final List<Byte> replies;
   private final List<Map.Entry<String, TypedState<?>>> merged;
+  /* The chunked transfer in progress (ChunkedFrames): its id, size and bytes so far, or null. */
+  private byte[] chunked;
+  private long chunkTransfer;
+  private int chunkTotal;
   private int protocolErrors;
   private int authFailures;
   private int delivered;
@@ -107,6 +113,9 @@ final class NodeModel {
   NodeModel copy() {
     NodeModel c = new NodeModel(target, state, new ArrayList<>(replies), new ArrayList<>(merged));
     c.pending = pending;
+    c.chunked = chunked;
+    c.chunkTransfer = chunkTransfer;
+    c.chunkTotal = chunkTotal;
     c.protocolErrors = protocolErrors;
     c.authFailures = authFailures;
     c.delivered = delivered;
@@ -269,8 +278,50 @@ final class NodeModel {
         && h.nonce().length == HandshakeAuth.NONCE_BYTES;
   }
 
+  /* The largest frame reassembled from chunks: twice the default value size, plus an envelope. */
+  private static final int MAX_MESSAGE_BYTES =
+      new SyncOptions().readLimitBytes() + PeerTransport.MESSAGE_ENVELOPE_BYTES;
+
+  /*
+   * A chunk continues the transfer in progress (or starts one at offset 0 when none is); the frame
+   * it completes is judged as if it had come whole, and may not itself be a chunk.
+   */
+  private Verdict chunk(Chunk c) {
+    if (c.offset() == 0) {
+      if (chunked != null || c.total() <= 0 || c.total() > MAX_MESSAGE_BYTES) {
+        return Verdict.REJECT;
+      }
+      chunked = new byte[0];
+      chunkTransfer = c.transfer();
+      chunkTotal = c.total();
+    } else if (chunked == null
+        || c.transfer() != chunkTransfer
+        || c.total() != chunkTotal
+        || c.offset() != chunked.length) {
+      return Verdict.REJECT;
+    }
+    if (c.bytes().length == 0 || (long) chunked.length + c.bytes().length > chunkTotal) {
+      return Verdict.REJECT;
+    }
+    chunked = concat(chunked, c.bytes());
+    if (chunked.length < chunkTotal) {
+      return Verdict.ACCEPT;
+    }
+    byte[] whole = chunked;
+    chunked = null;
+    Message m;
+    try {
+      m = FrameCodec.decode(Buffer.buffer(whole), 0, whole.length, MAX_MESSAGE_BYTES);
+    } catch (ProtocolException e) {
+      return Verdict.REJECT;
+    }
+    return m instanceof Chunk ? Verdict.REJECT : verdict(m);
+  }
+
   private Verdict verdict(Message m) {
-    if (m instanceof Deltas d) {
+    if (m instanceof Chunk c) {
+      return chunk(c);
+    } else if (m instanceof Deltas d) {
       return merge(d.deltas());
     } else if (m instanceof AeStates s) {
       return merge(s.states());
@@ -318,16 +369,28 @@ final class NodeModel {
     return Verdict.ACCEPT;
   }
 
-  /* A frame is decoded whole before any of it is merged: one bad key name or state refuses it. */
+  /*
+   * A frame is decoded whole before any of it is merged: one bad key name or malformed state
+   * refuses it; a state of an unknown type or newer format is skipped (InboundStates).
+   */
   private Verdict merge(List<KeyBytes> entries) {
     List<TypedState<?>> states;
     try {
-      states = AntiEntropy.decodeAll(target.codec(), entries);
+      states =
+          new InboundStates(null, target.codec(), new Metrics(), Integer.MAX_VALUE)
+              .decodeNow(entries);
     } catch (ProtocolException e) {
-      return Verdict.REJECT;
+      long bytes = 0;
+      for (KeyBytes kb : entries) {
+        bytes += kb.state().length;
+      }
+      // A large frame is decoded on a worker: a bad one is dropped, the link stays up.
+      return bytes > InboundStates.DEFAULT_INLINE_BYTES ? Verdict.UNSURE : Verdict.REJECT;
     }
     for (int i = 0; i < states.size(); i++) {
-      merged.add(new SimpleImmutableEntry<>(entries.get(i).key(), states.get(i)));
+      if (states.get(i) != null) {
+        merged.add(new SimpleImmutableEntry<>(entries.get(i).key(), states.get(i)));
+      }
     }
     return Verdict.ACCEPT;
   }
