@@ -38,6 +38,15 @@ public interface ReplicaStore extends AutoCloseable {
   /** When writes are acknowledged. */
   Durability durability();
 
+  /**
+   * True if writes run on the calling thread and return completed futures (the in-memory store); a
+   * caller on an event loop then moves joins that visit a whole state (a full state from a peer) to
+   * a worker thread. False by default: writes run on the store's own threads.
+   */
+  default boolean writesOnCallerThread() {
+    return false;
+  }
+
   /** The state of {@code key}, or its type's empty state. */
   <T extends Crdt<T>> CompletableFuture<T> read(Key<T> key);
 

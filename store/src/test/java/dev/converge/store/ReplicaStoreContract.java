@@ -91,8 +91,9 @@ public abstract class ReplicaStoreContract {
   /* Adds `count` elements "e<from>".. in one write. */
   private static dev.converge.crdt.Mutator<ORSet<String>> addMany(int from, int count) {
     return (set, ctx) -> {
-      Mutation<ORSet<String>> m = new Mutation<>(set, ORSet.<String>empty());
-      for (int i = from; i < from + count; i++) {
+      // The first add's delta starts the group: joining deltas visits only their elements.
+      Mutation<ORSet<String>> m = set.add(ctx.replica(), "e" + from);
+      for (int i = from + 1; i < from + count; i++) {
         String e = "e" + i;
         m = m.then(s -> s.add(ctx.replica(), e));
       }

@@ -38,8 +38,9 @@ class LargeValueClusterTest {
   /* Adds elements from..to-1 in one write ("e-00042"-style strings of 14 characters). */
   private static Mutator<ORSet<String>> addRange(int from, int to) {
     return (set, ctx) -> {
-      Mutation<ORSet<String>> m = new Mutation<>(set, ORSet.<String>empty());
-      for (int i = from; i < to; i++) {
+      // The first add's delta starts the group: joining deltas visits only their elements.
+      Mutation<ORSet<String>> m = set.add(ctx.replica(), element(from));
+      for (int i = from + 1; i < to; i++) {
         String element = element(i);
         m = m.then(s -> s.add(ctx.replica(), element));
       }

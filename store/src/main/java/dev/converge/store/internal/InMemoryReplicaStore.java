@@ -70,6 +70,11 @@ public final class InMemoryReplicaStore implements ReplicaStore {
   }
 
   @Override
+  public boolean writesOnCallerThread() {
+    return true;
+  }
+
+  @Override
   public <T extends Crdt<T>> CompletableFuture<T> read(Key<T> key) {
     return call(() -> stateOf(key, typed(states.get(key.name()))));
   }

@@ -150,6 +150,7 @@ public final class DefaultReplicator implements Replicator {
                       InboundStates.DEFAULT_INLINE_BYTES);
               gossip =
                   new DeltaGossip(
+                      context,
                       new DeltaBuffer(epoch, options.getDeltaBufferMaxEntries()),
                       decoder,
                       options.getMaxFrameBytes(),
@@ -170,7 +171,7 @@ public final class DefaultReplicator implements Replicator {
                       decoder,
                       metrics,
                       this::send,
-                      this::mergeRemote,
+                      this::mergeFullState,
                       options.getAntiEntropyMaxBuckets(),
                       Math.max(1024, options.getMaxFrameBytes() / 2),
                       random);
@@ -182,6 +183,7 @@ public final class DefaultReplicator implements Replicator {
                       decoder,
                       this::send,
                       this::mergeRemote,
+                      this::mergeFullState,
                       options.getMinQuorumSize(),
                       random);
               transport = transportFactory.create(new TransportEvents(), this::hello);
@@ -688,6 +690,20 @@ public final class DefaultReplicator implements Replicator {
    */
   private Future<Boolean> mergeRemote(String peer, String key, TypedState<?> stateOrDelta) {
     return pruning.inbound(peer, key, stateOrDelta);
+  }
+
+  /*
+   * A full state received (anti-entropy, a quorum read's reply): its join visits the whole local
+   * state, so with a store that writes on the caller's thread it runs on a worker thread, never
+   * on the event loop. Pruning's inbound path may be called from any thread.
+   */
+  private Future<Boolean> mergeFullState(String peer, String key, TypedState<?> state) {
+    if (!store.writesOnCallerThread()) {
+      return mergeRemote(peer, key, state);
+    }
+    return context
+        .executeBlocking(() -> mergeRemote(peer, key, state), false)
+        .compose(merged -> merged);
   }
 
   /* The plain join of a received state or delta into the store. */

@@ -1,8 +1,10 @@
 package dev.converge.sync.internal;
 
 import dev.converge.crdt.TypedState;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -132,16 +134,31 @@ final class DeltaBuffer {
     if (acknowledged == null) {
       return null;
     }
-    long a = Math.max(after, acknowledged);
-    if (a >= lastSeq()) {
-      return null;
-    }
-    Map<String, TypedState<?>> joined = new LinkedHashMap<>();
-    long from = a + 1;
-    long to = a;
-    int taken = 0;
+    return join(entriesAfter(Math.max(after, acknowledged), maxDeltas), 0, maxDeltas, maxKeys);
+  }
+
+  /** A copy of the deltas after delta {@code after}, at most {@code max}, oldest first. */
+  List<Entry> entriesAfter(long after, int max) {
     long firstSeq = entries.size() == 0 ? nextSeq : entries.first().seq();
-    for (int i = (int) Math.max(0, from - firstSeq); i < entries.size() && taken < maxDeltas; i++) {
+    int start = (int) Math.max(0, Math.min(entries.size(), after + 1 - firstSeq));
+    int end = (int) Math.min(entries.size(), (long) start + max);
+    List<Entry> copy = new ArrayList<>(Math.max(0, end - start));
+    for (int i = start; i < end; i++) {
+      copy.add(entries.get(i));
+    }
+    return copy;
+  }
+
+  /**
+   * Joins per key the consecutive deltas {@code entries[start..]}: at most {@code maxDeltas},
+   * touching at most {@code maxKeys} keys; null if there are none. A pure function of its
+   * arguments, so it may run on any thread.
+   */
+  static Interval join(List<Entry> entries, int start, int maxDeltas, int maxKeys) {
+    Map<String, TypedState<?>> joined = new LinkedHashMap<>();
+    int taken = 0;
+    long to = -1;
+    for (int i = start; i < entries.size() && taken < maxDeltas; i++) {
       Entry e = entries.get(i);
       if (joined.size() >= maxKeys && !joined.containsKey(e.key())) {
         break;
@@ -150,7 +167,7 @@ final class DeltaBuffer {
       to = e.seq();
       taken++;
     }
-    return taken == 0 ? null : new Interval(from, to, joined);
+    return taken == 0 ? null : new Interval(entries.get(start).seq(), to, joined);
   }
 
   /** {@code peer} acknowledged every delta up to {@code upTo} of this buffer's epoch. */

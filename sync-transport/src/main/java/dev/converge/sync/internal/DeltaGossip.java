@@ -5,11 +5,14 @@ import dev.converge.crdt.codec.CrdtCodec;
 import dev.converge.sync.internal.Message.DeltaAck;
 import dev.converge.sync.internal.Message.Deltas;
 import dev.converge.sync.internal.Message.KeyBytes;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Predicate;
@@ -35,6 +38,9 @@ final class DeltaGossip {
   /** Most delta frames to one peer per tick. */
   private static final int MAX_FRAMES_PER_PUSH = 64;
 
+  /** Most buffered deltas looked at for one peer per tick. */
+  private static final int MAX_DELTAS_PER_PUSH = 4 * MAX_DELTAS_PER_FRAME;
+
   /**
    * Largest frame of several deltas: above it an interval is halved, so a delta that needs a
    * chunked transfer travels alone and deltas of other keys go in frames of their own.
@@ -57,6 +63,9 @@ final class DeltaGossip {
   private final long retransmitMillis;
   private final LongSupplier clock;
   private final Map<String, Flight> flights = new HashMap<>();
+  /* Peers whose next frames are being built on a worker thread. */
+  private final Set<String> building = new HashSet<>();
+  private final Context context;
   private int fanoutCursor;
 
   /**
@@ -68,6 +77,7 @@ final class DeltaGossip {
    *     1 ms per 10 KB of it)
    */
   DeltaGossip(
+      Context context,
       DeltaBuffer buffer,
       InboundStates decoder,
       int maxFrameBytes,
@@ -81,6 +91,7 @@ final class DeltaGossip {
       Predicate<String> busy,
       long retransmitMillis,
       LongSupplier clock) {
+    this.context = context;
     this.buffer = buffer;
     this.decoder = decoder;
     this.codec = decoder.codec();
@@ -116,7 +127,7 @@ final class DeltaGossip {
       return;
     }
     int sent = 0;
-    Map<Long, Deltas> prepared = new HashMap<>();
+    Map<Long, Future<List<Deltas>>> prepared = new HashMap<>();
     for (int i = 0; i < all.size() && sent < fanout; i++) {
       String peer = all.get((fanoutCursor + i) % all.size());
       if (canSend.test(peer) && push(peer, prepared)) {
@@ -129,49 +140,79 @@ final class DeltaGossip {
     }
   }
 
+  /** Sends {@code peer} what it lacks, outside a round (a graceful leave); see {@link #push}. */
+  boolean push(String peer) {
+    return push(peer, new HashMap<>());
+  }
+
   /**
-   * Sends {@code peer} its next interval, if any; true if a frame went out. What is in flight
-   * (sent, not acknowledged) is not sent again before its retransmission time: only newer deltas
-   * go, in frames of their own, so a large frame still crossing the link holds up no later write.
-   * Once the time passes with no acknowledgement (and no chunked frame still queued for the peer),
-   * the peer gets the interval after its acknowledgement again (go-back-N).
+   * Sends {@code peer} its next deltas, if any; true if frames are on their way. The frames are
+   * joined and encoded on a worker thread (a large delta takes long to encode), shared by the peers
+   * at the same point ({@code prepared}), and sent in order once built.
+   *
+   * <p>What is in flight (sent, not acknowledged) is not sent again before its retransmission time:
+   * only newer deltas go, in frames of their own, so a large frame still crossing the link holds up
+   * no later write. Once the time passes with no acknowledgement (and no chunked frame still queued
+   * for the peer), the peer gets the deltas after its acknowledgement again (go-back-N).
    */
-  boolean push(String peer, Map<Long, Deltas> prepared) {
+  boolean push(String peer, Map<Long, Future<List<Deltas>>> prepared) {
+    if (building.contains(peer)) {
+      return true; // its frames are being built
+    }
     long acked = buffer.ackedBy(peer);
-    long now = clock.getAsLong();
+    if (acked < 0) {
+      return false;
+    }
     Flight flight = flights.get(peer);
     if (flight != null
         && (flight.to <= acked
-            || flight.epoch != buffer.epoch()
-            || (now - flight.sentMillis >= flight.retransmitMillis(retransmitMillis)
+            || (clock.getAsLong() - flight.sentMillis >= flight.retransmitMillis(retransmitMillis)
                 && !busy.test(peer)))) {
-      flight = null; // acknowledged, or due again
-      flights.remove(peer);
+      flights.remove(peer); // acknowledged, or due again
+      flight = null;
     }
-    // Frames of at most maxBatchBytes, one after the other, up to a frame limit's worth per tick:
-    // a large delta goes alone and the small ones after it do not wait for it.
-    long budget = maxFrameBytes;
-    boolean sent = false;
-    for (int i = 0; i < MAX_FRAMES_PER_PUSH && budget > 0; i++) {
-      Deltas frame = nextFrame(peer, flight == null ? acked : flight.to, prepared);
-      if (frame == null || !sender.send(peer, frame)) {
-        break;
+    long after = flight == null ? acked : flight.to;
+    Future<List<Deltas>> frames = prepared.get(after);
+    if (frames == null) {
+      List<DeltaBuffer.Entry> entries = buffer.entriesAfter(after, MAX_DELTAS_PER_PUSH);
+      if (entries.isEmpty()) {
+        return false;
       }
-      sent = true;
+      long epoch = buffer.epoch();
+      frames = context.executeBlocking(() -> frames(epoch, entries), false);
+      prepared.put(after, frames);
+    }
+    building.add(peer);
+    frames.onComplete(
+        built -> {
+          building.remove(peer);
+          if (built.succeeded()) {
+            send(peer, built.result());
+          }
+        });
+    return true;
+  }
+
+  /* Sends built frames in order, skipping what the peer acknowledged meanwhile. */
+  private void send(String peer, List<Deltas> frames) {
+    for (Deltas frame : frames) {
+      if (frame.to() <= buffer.ackedBy(peer)) {
+        continue;
+      }
+      if (!canSend.test(peer) || !sender.send(peer, frame)) {
+        return;
+      }
       metrics.deltasSent.add(frame.deltas().size());
+      Flight flight = flights.get(peer);
       if (flight == null) {
-        flight = new Flight(buffer.epoch(), now);
+        flight = new Flight(clock.getAsLong());
         flights.put(peer, flight);
       }
-      flight.to = frame.to();
-      long bytes = 0;
+      flight.to = Math.max(flight.to, frame.to());
       for (KeyBytes kb : frame.deltas()) {
-        bytes += kb.state().length;
+        flight.bytes += kb.state().length;
       }
-      flight.bytes += bytes;
-      budget -= bytes;
     }
-    return sent;
   }
 
   /** Forgets what was in flight to {@code peer} (it left, or lost its state). */
@@ -184,13 +225,11 @@ final class DeltaGossip {
    * `sentMillis`, `bytes` in all.
    */
   private static final class Flight {
-    final long epoch;
     final long sentMillis;
     long to;
     long bytes;
 
-    Flight(long epoch, long sentMillis) {
-      this.epoch = epoch;
+    Flight(long sentMillis) {
       this.sentMillis = sentMillis;
     }
 
@@ -201,38 +240,41 @@ final class DeltaGossip {
   }
 
   /*
-   * The next delta frame for `peer` after delta `after`, shared by peers at the same point
-   * (`prepared`). An interval whose encoding would not fit a frame is halved until it does.
+   * Frames for consecutive deltas, built on a worker thread: each interval is joined per key and
+   * halved until its encoding fits maxBatchBytes (or it is one delta), so a large delta travels
+   * alone; at most MAX_FRAMES_PER_PUSH frames and a frame limit's worth of bytes.
    */
-  private Deltas nextFrame(String peer, long after, Map<Long, Deltas> prepared) {
-    int maxDeltas = MAX_DELTAS_PER_FRAME;
-    while (true) {
-      DeltaBuffer.Interval interval = buffer.next(peer, after, maxDeltas, MAX_KEYS_PER_FRAME);
-      if (interval == null) {
-        return null;
+  private List<Deltas> frames(long epoch, List<DeltaBuffer.Entry> entries) {
+    List<Deltas> frames = new ArrayList<>();
+    long budget = maxFrameBytes;
+    int start = 0;
+    while (start < entries.size() && frames.size() < MAX_FRAMES_PER_PUSH && budget > 0) {
+      int maxDeltas = MAX_DELTAS_PER_FRAME;
+      while (true) {
+        DeltaBuffer.Interval interval =
+            DeltaBuffer.join(entries, start, maxDeltas, MAX_KEYS_PER_FRAME);
+        Deltas frame = encode(epoch, interval);
+        long size = 64;
+        for (KeyBytes kb : frame.deltas()) {
+          size += kb.key().length() * 3L + kb.state().length + 8;
+        }
+        long count = interval.to() - interval.from() + 1;
+        if (size <= maxBatchBytes || count == 1) {
+          frames.add(frame);
+          budget -= size;
+          start += (int) count;
+          break;
+        }
+        maxDeltas = (int) Math.max(1, count / 2);
       }
-      Deltas cached = prepared.get(interval.from());
-      if (cached != null && cached.to() == interval.to()) {
-        return cached;
-      }
-      Deltas frame = encode(interval);
-      long size = 64;
-      for (KeyBytes kb : frame.deltas()) {
-        size += kb.key().length() * 3L + kb.state().length + 8;
-      }
-      long count = interval.to() - interval.from() + 1;
-      if (size <= maxBatchBytes || count == 1) {
-        prepared.put(interval.from(), frame);
-        return frame;
-      }
-      maxDeltas = (int) Math.max(1, count / 2);
     }
+    return frames;
   }
 
-  private Deltas encode(DeltaBuffer.Interval interval) {
+  private Deltas encode(long epoch, DeltaBuffer.Interval interval) {
     List<KeyBytes> entries = new ArrayList<>(interval.deltas().size());
     interval.deltas().forEach((key, delta) -> entries.add(new KeyBytes(key, codec.encode(delta))));
-    return new Deltas(buffer.epoch(), interval.from(), interval.to(), entries);
+    return new Deltas(epoch, interval.from(), interval.to(), entries);
   }
 
   /** Handles a delta frame or acknowledgement; false if {@code message} is neither. */

@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.function.IntSupplier;
 import java.util.function.Predicate;
@@ -62,7 +61,7 @@ final class GracefulLeave {
           for (String peer : targets) {
             if (gossip.buffer().unacked(peer) > 0) {
               allAcked = false;
-              gossip.push(peer, new HashMap<>());
+              gossip.push(peer);
             }
           }
           boolean handedOff =

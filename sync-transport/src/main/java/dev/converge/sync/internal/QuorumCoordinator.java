@@ -48,6 +48,7 @@ final class QuorumCoordinator {
   private final InboundStates decoder;
   private final AntiEntropy.Sender sender;
   private final Merger merger;
+  private final Merger fullStateMerger;
   private final Random random;
   private final int minQuorumSize;
   private final Map<Long, Pending> pending = new HashMap<>();
@@ -75,6 +76,7 @@ final class QuorumCoordinator {
       InboundStates decoder,
       AntiEntropy.Sender sender,
       Merger merger,
+      Merger fullStateMerger,
       int minQuorumSize,
       Random random) {
     this.minQuorumSize = minQuorumSize;
@@ -86,6 +88,7 @@ final class QuorumCoordinator {
     this.codec = decoder.codec();
     this.sender = sender;
     this.merger = merger;
+    this.fullStateMerger = fullStateMerger;
   }
 
   /**
@@ -297,7 +300,7 @@ final class QuorumCoordinator {
             .onSuccess(
                 decoded -> {
                   if (decoded.get(0) != null) { // else unreadable here: not counted
-                    merger
+                    fullStateMerger
                         .merge(peer, key.name(), decoded.get(0))
                         .onSuccess(changed -> answered(m.request(), peer));
                   }
