@@ -204,8 +204,9 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
     requireState();
     long base = context.maxCounter(replica);
     long last = base;
-    PersistentHashMap.Builder<E, Object> state = entries.toBuilder();
     PersistentHashMap.Builder<E, Object> scope = PersistentHashMap.builder();
+    // Into the empty set, the new entries are the scope: one map serves both.
+    PersistentHashMap.Builder<E, Object> state = entries.isEmpty() ? scope : entries.toBuilder();
     List<Dot> superseded = new ArrayList<>();
     for (E element : elements) {
       Objects.requireNonNull(element, "element");
@@ -215,9 +216,11 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
       }
       last = Math.addExact(last, 1);
       Dot dot = new Dot(replica, last);
-      superseded.addAll(dotList(old));
+      addDots(superseded, old);
       state.put(element, dot);
-      scope.put(element, dot);
+      if (state != scope) {
+        scope.put(element, dot);
+      }
     }
     if (last == base) {
       return new Mutation<>(this, emptyDelta());
@@ -248,7 +251,7 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
     for (E element : elements) {
       Object dots = state.get(Objects.requireNonNull(element, "element"));
       if (dots != null) { // else absent, or a repeat already removed
-        removed.addAll(dotList(dots));
+        addDots(removed, dots);
         state.remove(element);
         scope.put(element, NO_DOTS);
       }
@@ -274,7 +277,7 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
       return new Mutation<>(this, emptyDelta());
     }
     List<Dot> removed = new ArrayList<>(entries.size());
-    entries.forEach((element, dots) -> removed.addAll(dotList(dots)));
+    entries.forEach((element, dots) -> addDots(removed, dots));
     return new Mutation<>(
         new ORSet<>(PersistentHashMap.empty(), context, false),
         new ORSet<>(entries.mapValues(dots -> NO_DOTS), CausalContext.ofDots(removed), true));
@@ -600,6 +603,16 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
     Dot[] sorted = dots.toArray(new Dot[0]);
     Arrays.sort(sorted);
     return List.of(sorted);
+  }
+
+  /* Appends the dots of one map value to `out`, without dotList's one-element list. */
+  @SuppressWarnings("unchecked")
+  private static void addDots(List<Dot> out, Object dots) {
+    if (dots instanceof Dot d) {
+      out.add(d);
+    } else if (dots != null) {
+      out.addAll((List<Dot>) dots);
+    }
   }
 
   @SuppressWarnings("unchecked")

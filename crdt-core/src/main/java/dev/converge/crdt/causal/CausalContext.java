@@ -73,8 +73,14 @@ public final class CausalContext {
       return EMPTY;
     }
     Map<ReplicaId, Counters> byReplica = new TreeMap<>();
+    ReplicaId lastReplica = null;
+    Counters last = null;
     for (Dot dot : dots) {
-      byReplica.computeIfAbsent(dot.replica(), r -> new Counters()).add(dot.counter());
+      if (dot.replica() != lastReplica) { // runs of one replica's dots skip the lookup
+        lastReplica = dot.replica();
+        last = byReplica.computeIfAbsent(lastReplica, r -> new Counters());
+      }
+      last.add(dot.counter());
     }
     Builder builder = builder();
     byReplica.forEach((replica, counters) -> counters.addSortedTo(builder, replica));
