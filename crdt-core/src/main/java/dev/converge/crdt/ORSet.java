@@ -266,8 +266,9 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
 
   /**
    * Removes every present element: the same state and delta as {@link #remove} of each, joined. O(n
-   * log n) for n elements, n to copy the set's shape into the delta and log n to sort its dots; the
-   * delta is as large as the set.
+   * log n) for n elements: the delta's entries copy the set's trie with its values replaced, O(n)
+   * and nothing rehashed; its context is built from the n elements' dots, sorted. The delta is as
+   * large as the set.
    *
    * @throws IllegalStateException if this is a delta
    */
