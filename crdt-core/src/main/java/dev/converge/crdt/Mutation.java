@@ -20,7 +20,8 @@ public record Mutation<T extends Crdt<T>>(T state, T delta) {
 
   /**
    * Applies a further mutation to {@link #state} and returns the combined mutation, whose delta is
-   * the join of both deltas (a delta group).
+   * the join of both deltas (a delta group). Each call joins the deltas once: for many elements,
+   * prefer a bulk mutator such as {@link ORSet#addAll}, which builds one delta.
    */
   public Mutation<T> then(Function<? super T, Mutation<T>> next) {
     Mutation<T> second = Objects.requireNonNull(next.apply(state), "next returned null");

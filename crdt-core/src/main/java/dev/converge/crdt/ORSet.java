@@ -10,6 +10,7 @@ import dev.converge.crdt.internal.PersistentHashMap;
 import java.util.AbstractSet;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
@@ -35,7 +36,9 @@ import java.util.function.UnaryOperator;
  * a delta ({@code state.merge(delta)}) visits only those elements: O(|delta| log n). This is sound
  * because every dot in a delta's context was a dot of an element in its scope when the delta was
  * made. The scope is a hint for cost only: {@link #equals} ignores it. A full-state merge visits
- * both states, O(n + m). See docs/decisions/0002-persistent-collections-for-crdt-state.md and 0004.
+ * both states, O(n + m). Bulk mutators ({@link #addAll}, {@link #removeAll}, {@link #clear}) build
+ * the state and the delta once, O(k log n) for k elements touched, rather than joining k deltas.
+ * See docs/decisions/0002-persistent-collections-for-crdt-state.md and 0004.
  *
  * <p>A delta group is the join of deltas ({@code d1.merge(d2)}, or {@link Mutation#then}); joining
  * a delta into a replica state — {@link #empty()} included — yields a replica state, whose later
@@ -184,14 +187,101 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
     return new Mutation<>(state, d);
   }
 
-  /** Removes every present element; the delta is as large as the set. */
+  /**
+   * Adds every element of {@code elements} on behalf of {@code replica}: the same state and delta
+   * as {@link #add} of each distinct element in iteration order, joined (an element repeated in
+   * {@code elements} counts once). Each element gets a fresh dot that supersedes its visible adds.
+   * The state and the delta are each built once: O(k log n) for k elements, plus sorting the dots
+   * they supersede. An empty collection gives an empty delta.
+   *
+   * @throws NullPointerException if {@code elements} holds null
+   * @throws IllegalStateException if this is a delta
+   * @throws ArithmeticException if the replica's counters are exhausted
+   */
+  public Mutation<ORSet<E>> addAll(ReplicaId replica, Collection<? extends E> elements) {
+    Objects.requireNonNull(replica, "replica");
+    Objects.requireNonNull(elements, "elements");
+    requireState();
+    long base = context.maxCounter(replica);
+    long last = base;
+    PersistentHashMap.Builder<E, Object> scope = PersistentHashMap.builder();
+    // Into the empty set, the new entries are the scope: one map serves both.
+    PersistentHashMap.Builder<E, Object> state = entries.isEmpty() ? scope : entries.toBuilder();
+    List<Dot> superseded = new ArrayList<>();
+    for (E element : elements) {
+      Objects.requireNonNull(element, "element");
+      Object old = state.get(element);
+      if (old instanceof Dot d && d.counter() > base && d.replica().equals(replica)) {
+        continue; // a repeat: its dot is this call's (no older dot of replica exceeds base)
+      }
+      last = Math.addExact(last, 1);
+      Dot dot = new Dot(replica, last);
+      addDots(superseded, old);
+      state.put(element, dot);
+      if (state != scope) {
+        scope.put(element, dot);
+      }
+    }
+    if (last == base) {
+      return new Mutation<>(this, emptyDelta());
+    }
+    CausalContext deltaContext = CausalContext.ofDots(superseded).addRange(replica, base + 1, last);
+    return new Mutation<>(
+        new ORSet<>(state.build(), context.addRange(replica, base + 1, last), false),
+        new ORSet<>(scope.build(), deltaContext, true));
+  }
+
+  /**
+   * Removes every element of {@code elements}: the same state and delta as {@link #remove} of each
+   * element, joined. Absent elements are ignored; if none is present, the delta is empty. The state
+   * and the delta are each built once: O(k log n) for k elements, plus sorting the removed dots.
+   *
+   * <p>Elements are typed {@code E}, not {@code Object} as in {@link Collection#removeAll}: the
+   * delta names them, and its codec encodes them as {@code E}.
+   *
+   * @throws NullPointerException if {@code elements} holds null
+   * @throws IllegalStateException if this is a delta
+   */
+  public Mutation<ORSet<E>> removeAll(Collection<? extends E> elements) {
+    Objects.requireNonNull(elements, "elements");
+    requireState();
+    PersistentHashMap.Builder<E, Object> state = entries.toBuilder();
+    PersistentHashMap.Builder<E, Object> scope = PersistentHashMap.builder();
+    List<Dot> removed = new ArrayList<>();
+    for (E element : elements) {
+      Object dots = state.get(Objects.requireNonNull(element, "element"));
+      if (dots != null) { // else absent, or a repeat already removed
+        addDots(removed, dots);
+        state.remove(element);
+        scope.put(element, NO_DOTS);
+      }
+    }
+    if (scope.size() == 0) {
+      return new Mutation<>(this, emptyDelta());
+    }
+    return new Mutation<>(
+        new ORSet<>(state.build(), context, false),
+        new ORSet<>(scope.build(), CausalContext.ofDots(removed), true));
+  }
+
+  /**
+   * Removes every present element: the same state and delta as {@link #remove} of each, joined. O(n
+   * log n) for n elements: the delta's entries copy the set's trie with its values replaced, O(n)
+   * and nothing rehashed; its context is built from the n elements' dots, sorted. The delta is as
+   * large as the set.
+   *
+   * @throws IllegalStateException if this is a delta
+   */
   public Mutation<ORSet<E>> clear() {
     requireState();
-    Mutation<ORSet<E>> result = new Mutation<>(this, emptyDelta());
-    for (E element : elements()) {
-      result = result.then(s -> s.remove(element));
+    if (entries.isEmpty()) {
+      return new Mutation<>(this, emptyDelta());
     }
-    return result;
+    List<Dot> removed = new ArrayList<>(entries.size());
+    entries.forEach((element, dots) -> addDots(removed, dots));
+    return new Mutation<>(
+        new ORSet<>(PersistentHashMap.empty(), context, false),
+        new ORSet<>(entries.mapValues(dots -> NO_DOTS), CausalContext.ofDots(removed), true));
   }
 
   /** A mutator that adds {@code element} on the running replica. */
@@ -204,6 +294,33 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
   public static <E> Mutator<ORSet<E>> removing(E element) {
     Objects.requireNonNull(element, "element");
     return (Mutator<ORSet<E>> & LawfulMutator) (set, ctx) -> set.remove(element);
+  }
+
+  /**
+   * A mutator that adds every element of {@code elements} on the running replica ({@link #addAll}).
+   * Takes a copy of {@code elements}.
+   *
+   * @throws NullPointerException if {@code elements} holds null
+   */
+  public static <E> Mutator<ORSet<E>> addingAll(Collection<? extends E> elements) {
+    List<E> copy = List.copyOf(elements);
+    return (Mutator<ORSet<E>> & LawfulMutator) (set, ctx) -> set.addAll(ctx.replica(), copy);
+  }
+
+  /**
+   * A mutator that removes every element of {@code elements} ({@link #removeAll}). Takes a copy of
+   * {@code elements}.
+   *
+   * @throws NullPointerException if {@code elements} holds null
+   */
+  public static <E> Mutator<ORSet<E>> removingAll(Collection<? extends E> elements) {
+    List<E> copy = List.copyOf(elements);
+    return (Mutator<ORSet<E>> & LawfulMutator) (set, ctx) -> set.removeAll(copy);
+  }
+
+  /** A mutator that removes every element present in the state it runs on ({@link #clear}). */
+  public static <E> Mutator<ORSet<E>> clearing() {
+    return (Mutator<ORSet<E>> & LawfulMutator) (set, ctx) -> set.clear();
   }
 
   /** Every replica with a dot in the causal context; every element's dots are among them. O(1). */
@@ -487,6 +604,16 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
     Dot[] sorted = dots.toArray(new Dot[0]);
     Arrays.sort(sorted);
     return List.of(sorted);
+  }
+
+  /* Appends the dots of one map value to `out`, without dotList's one-element list. */
+  @SuppressWarnings("unchecked")
+  private static void addDots(List<Dot> out, Object dots) {
+    if (dots instanceof Dot d) {
+      out.add(d);
+    } else if (dots != null) {
+      out.addAll((List<Dot>) dots);
+    }
   }
 
   @SuppressWarnings("unchecked")

@@ -2,8 +2,11 @@ package dev.converge.crdt.causal;
 
 import dev.converge.crdt.ReplicaId;
 import java.util.Arrays;
+import java.util.Collection;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * An immutable set of dots: the events a replica state has seen, whether their effect is still
@@ -58,6 +61,30 @@ public final class CausalContext {
   public static CausalContext of(Dot dot) {
     return new CausalContext(
         new ReplicaId[] {dot.replica()}, new long[][] {{dot.counter(), dot.counter()}});
+  }
+
+  /**
+   * The context holding exactly {@code dots}, given in any order, repeats allowed. O(k log k) for k
+   * dots: for many dots at once, where {@link #add} one at a time copies the interval list each
+   * time.
+   */
+  public static CausalContext ofDots(Collection<Dot> dots) {
+    if (dots.isEmpty()) {
+      return EMPTY;
+    }
+    Map<ReplicaId, Counters> byReplica = new TreeMap<>();
+    ReplicaId lastReplica = null;
+    Counters last = null;
+    for (Dot dot : dots) {
+      if (dot.replica() != lastReplica) { // runs of one replica's dots skip the lookup
+        lastReplica = dot.replica();
+        last = byReplica.computeIfAbsent(lastReplica, r -> new Counters());
+      }
+      last.add(dot.counter());
+    }
+    Builder builder = builder();
+    byReplica.forEach((replica, counters) -> counters.addSortedTo(builder, replica));
+    return builder.build();
   }
 
   public boolean isEmpty() {
@@ -384,6 +411,35 @@ public final class CausalContext {
         return EMPTY;
       }
       return new CausalContext(Arrays.copyOf(replicas, size), Arrays.copyOf(ranges, size));
+    }
+  }
+
+  /* The counters of one replica, in any order, for ofDots. */
+  private static final class Counters {
+    private long[] values = new long[8];
+    private int size;
+
+    void add(long counter) {
+      if (size == values.length) {
+        values = Arrays.copyOf(values, size * 2);
+      }
+      values[size++] = counter;
+    }
+
+    /* Sorts, then hands each run of consecutive counters to the builder as one interval. */
+    void addSortedTo(Builder builder, ReplicaId replica) {
+      Arrays.sort(values, 0, size);
+      long from = values[0];
+      long to = from;
+      for (int i = 1; i < size; i++) {
+        long c = values[i];
+        if (c - 1 > to) { // c >= 1: no overflow
+          builder.addRange(replica, from, to);
+          from = c;
+        }
+        to = Math.max(to, c);
+      }
+      builder.addRange(replica, from, to);
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.converge.crdt.internal;
 
+import java.util.Objects;
 import java.util.function.BiConsumer;
+import java.util.function.UnaryOperator;
 
 /**
  * Trie nodes of {@link PersistentHashMap}. Package-private and untyped: keys and values are stored
@@ -104,6 +106,25 @@ abstract class ChampNode {
     for (int i = 0, n = nodeArity(); i < n; i++) {
       nodeAt(i).forEach(action);
     }
+  }
+
+  /**
+   * A persistent copy of this subtree (owner {@code null}) with each value replaced by {@code
+   * f(value)}: same keys, same shape, no key rehashed. The trie shape depends on the keys only, so
+   * the copy is canonical.
+   */
+  final ChampNode mapValues(UnaryOperator<Object> f) {
+    Object[] c = content.clone();
+    int end = 2 * payloadArity();
+    for (int i = 1; i < end; i += 2) {
+      c[i] = Objects.requireNonNull(f.apply(c[i]), "value");
+    }
+    for (int i = end; i < c.length; i++) {
+      c[i] = ((ChampNode) c[i]).mapValues(f);
+    }
+    return this instanceof BitmapNode b
+        ? new BitmapNode(null, b.dataMap, b.nodeMap, c)
+        : new CollisionNode(null, ((CollisionNode) this).hash, c);
   }
 
   /** Sum of {@code key.hashCode() ^ value.hashCode()} over the subtree (the Map contract). */

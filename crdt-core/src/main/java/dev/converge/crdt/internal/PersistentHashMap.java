@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.function.BiConsumer;
+import java.util.function.UnaryOperator;
 
 /**
  * A persistent hash map: immutable, structurally shared, and therefore thread-safe. Every update
@@ -128,6 +129,23 @@ public final class PersistentHashMap<K, V> implements Iterable<Map.Entry<K, V>> 
       return this;
     }
     return size == 1 ? empty() : new PersistentHashMap<>(newRoot, size - 1);
+  }
+
+  /**
+   * Returns a map with the same keys, each mapped to {@code f(value)}. O(n), and faster than n
+   * puts: the trie's shape depends on the keys only, so it is copied as it is and no key is hashed.
+   *
+   * @throws NullPointerException if {@code f} returns null
+   */
+  public PersistentHashMap<K, V> mapValues(UnaryOperator<V> f) {
+    Objects.requireNonNull(f, "f");
+    if (size == 0) {
+      return this;
+    }
+    // Safe: the trie only holds values of type V.
+    @SuppressWarnings("unchecked")
+    UnaryOperator<Object> untyped = (UnaryOperator<Object>) f;
+    return new PersistentHashMap<>((BitmapNode) root.mapValues(untyped), size);
   }
 
   /** Applies {@code action} to every entry, in iteration order. */

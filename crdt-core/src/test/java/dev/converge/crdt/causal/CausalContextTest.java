@@ -478,6 +478,64 @@ class CausalContextTest {
     }
   }
 
+  /** ofDots: dots in any order, with repeats, equal the context built by adding them one by one. */
+  @Test
+  void prop_ofDotsMatchesAddingEachDot() {
+    for (int seed = 0; seed < SEEDS; seed++) {
+      Random random = new Random(seed);
+      List<Dot> dots = new ArrayList<>();
+      int range = 1 + random.nextInt(60);
+      for (int i = random.nextInt(120); i > 0; i--) {
+        dots.add(randomDot(random, 1 + random.nextInt(REPLICAS.size()), range));
+      }
+      if (random.nextBoolean() && !dots.isEmpty()) {
+        dots.addAll(dots.subList(0, random.nextInt(dots.size()))); // repeats
+      }
+      Collections.shuffle(dots, random);
+      CausalContext context = CausalContext.ofDots(dots);
+      assertMatchesModel(context, new TreeSet<>(dots), seed, range);
+      assertThat(context).as("seed %d", seed).isEqualTo(addAll(CausalContext.empty(), dots));
+    }
+  }
+
+  @Test
+  void ofDotsOfNothingIsTheEmptyContext() {
+    assertThat(CausalContext.ofDots(List.of())).isSameAs(CausalContext.empty());
+  }
+
+  @Test
+  void ofDotsCoalescesRunsAndKeepsGaps() {
+    List<Dot> dots =
+        List.of(
+            new Dot(B, 5),
+            new Dot(A, 2),
+            new Dot(B, 3),
+            new Dot(A, 1),
+            new Dot(A, 3),
+            new Dot(B, 4),
+            new Dot(A, 2),
+            new Dot(A, 7),
+            new Dot(B, Long.MAX_VALUE));
+    assertThat(intervals(CausalContext.ofDots(dots)))
+        .containsExactly(
+            new Interval(A, 1, 3),
+            new Interval(A, 7, 7),
+            new Interval(B, 3, 5),
+            new Interval(B, Long.MAX_VALUE, Long.MAX_VALUE));
+  }
+
+  @Test
+  void ofDotsWithRepeatsAtLongMaxValueStaysCanonical() {
+    List<Dot> dots =
+        List.of(
+            new Dot(A, Long.MAX_VALUE),
+            new Dot(A, Long.MAX_VALUE - 1),
+            new Dot(A, Long.MAX_VALUE),
+            new Dot(A, Long.MAX_VALUE - 1));
+    assertThat(intervals(CausalContext.ofDots(dots)))
+        .containsExactly(new Interval(A, Long.MAX_VALUE - 1, Long.MAX_VALUE));
+  }
+
   // ---------------------------------------------------------------- unit cases
 
   @Test

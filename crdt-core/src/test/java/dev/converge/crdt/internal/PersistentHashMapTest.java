@@ -191,6 +191,51 @@ class PersistentHashMapTest {
   }
 
   /** Checks contents, equals/hashCode against the model, and canonical shape/order. */
+  /** mapValues over every key space: same keys, mapped values, same iteration order. */
+  @Test
+  void prop_mapValuesMatchesHashMapModelAndLeavesTheSourceUnchanged() {
+    for (int seed = 0; seed < SEEDS; seed++) {
+      Random random = new Random(seed * 17L + 3);
+      IntFunction<Object> keys = KEY_SPACES.get(seed % KEY_SPACES.size());
+      Map<Object, Integer> model = new HashMap<>();
+      PersistentHashMap.Builder<Object, Integer> builder = PersistentHashMap.builder();
+      for (int op = random.nextInt(OPS); op > 0; op--) {
+        Object key = keys.apply(random.nextInt(1 << 20));
+        if (random.nextInt(3) > 0) {
+          int value = random.nextInt(100);
+          builder.put(key, value);
+          model.put(key, value);
+        } else {
+          builder.remove(key);
+          model.remove(key);
+        }
+      }
+      PersistentHashMap<Object, Integer> source = builder.build();
+      List<Object> sourceOrder = keyOrder(source);
+      PersistentHashMap<Object, Integer> mapped = source.mapValues(v -> v * 3 + 1);
+
+      Map<Object, Integer> mappedModel = new HashMap<>();
+      model.forEach((k, v) -> mappedModel.put(k, v * 3 + 1));
+      assertMatchesModel(mapped, mappedModel, seed);
+      assertThat(keyOrder(mapped)).as("seed %d: same iteration order", seed).isEqualTo(sourceOrder);
+      assertMatchesModel(source, model, seed);
+
+      // The mapped map's nodes are owned by no builder: editing a builder of it copies them.
+      PersistentHashMap.Builder<Object, Integer> edit = mapped.toBuilder();
+      model.keySet().forEach(k -> edit.put(k, -1));
+      assertMatchesModel(mapped, mappedModel, seed);
+    }
+  }
+
+  @Test
+  void mapValuesOfTheEmptyMapIsItselfAndNullResultsAreRejected() {
+    PersistentHashMap<String, Integer> empty = PersistentHashMap.empty();
+    assertThat(empty.mapValues(v -> null)).isSameAs(empty);
+    PersistentHashMap<String, Integer> one = empty.put("a", 1);
+    assertThatThrownBy(() -> one.mapValues(v -> null)).isInstanceOf(NullPointerException.class);
+    assertThat(one.get("a")).isEqualTo(1);
+  }
+
   private static <K, V> void assertMatchesModel(
       PersistentHashMap<K, V> map, Map<K, V> model, long seed) {
     assertThat(map.size()).as("seed %d: size", seed).isEqualTo(model.size());

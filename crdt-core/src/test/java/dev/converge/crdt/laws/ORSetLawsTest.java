@@ -12,9 +12,10 @@ import java.util.Set;
 
 /**
  * OR-Set, add-wins: an element is present iff some add of it happened-before no remove of it
- * (Bieniusa et al. 2012; Shapiro et al. RR-7506 §3.3.5). Concurrent add and remove: present. A
- * prune stands for the owner re-adding every element that still had an add of the removed replica,
- * so a remove concurrent with the prune loses to it.
+ * (Bieniusa et al. 2012; Shapiro et al. RR-7506 §3.3.5); a bulk operation (addAll, removeAll,
+ * clear) adds or removes each of its elements. Concurrent add and remove: present. A prune stands
+ * for the owner re-adding every element that still had an add of the removed replica, so a remove
+ * concurrent with the prune loses to it.
  */
 class ORSetLawsTest extends PruningLaws<ORSet<String>> {
 
@@ -34,9 +35,17 @@ class ORSetLawsTest extends PruningLaws<ORSet<String>> {
   protected Op<ORSet<String>> randomOp(Random random, ORSet<String> current) {
     int dice = random.nextInt(100);
     if (dice < 2) {
-      return new Op<>("clear", new ArrayList<>(current.elements()), (s, ctx) -> s.clear());
+      return new Op<>("clear", new ArrayList<>(current.elements()), ORSet.clearing());
     }
-    if (dice < 55) {
+    if (dice < 8) {
+      List<String> elements = randomElements(random);
+      return new Op<>("addAll", elements, ORSet.addingAll(elements));
+    }
+    if (dice < 12) {
+      List<String> elements = randomElements(random);
+      return new Op<>("removeAll", elements, ORSet.removingAll(elements));
+    }
+    if (dice < 60) {
       String element = UNIVERSE[random.nextInt(UNIVERSE.length)];
       return new Op<>("add", element, ORSet.adding(element));
     }
@@ -49,6 +58,24 @@ class ORSetLawsTest extends PruningLaws<ORSet<String>> {
     return new Op<>("remove", element, ORSet.removing(element));
   }
 
+  /** Up to four elements of the universe, repeats allowed. */
+  private static List<String> randomElements(Random random) {
+    List<String> elements = new ArrayList<>();
+    for (int i = random.nextInt(5); i > 0; i--) {
+      elements.add(UNIVERSE[random.nextInt(UNIVERSE.length)]);
+    }
+    return elements;
+  }
+
+  /** The elements an operation adds, or removes: its argument, or the elements in its list. */
+  private static List<?> elementsOf(Op<ORSet<String>> op) {
+    return op.argument() instanceof List<?> list ? list : List.of(op.argument());
+  }
+
+  private static boolean adds(Op<ORSet<String>> op) {
+    return op.kind().equals("add") || op.kind().equals("addAll");
+  }
+
   @Override
   protected Object value(ORSet<String> state) {
     return new HashSet<>(state.elements());
@@ -58,21 +85,20 @@ class ORSetLawsTest extends PruningLaws<ORSet<String>> {
   protected Object specValue(List<ReplicaSimulation.Performed<ORSet<String>>> history) {
     Set<String> present = new HashSet<>();
     for (ReplicaSimulation.Performed<ORSet<String>> add : history) {
-      if (!add.op().kind().equals("add")) {
+      if (!adds(add.op())) {
         continue;
       }
-      String element = (String) add.op().argument();
-      boolean observedByARemove =
-          history.stream()
-              .anyMatch(
-                  other ->
-                      other.past().get(add.id())
-                          && (other.op().kind().equals("remove")
-                                  && other.op().argument().equals(element)
-                              || other.op().kind().equals("clear")
-                                  && ((List<?>) other.op().argument()).contains(element)));
-      if (!observedByARemove) {
-        present.add(element);
+      for (Object element : elementsOf(add.op())) {
+        boolean observedByARemove =
+            history.stream()
+                .anyMatch(
+                    other ->
+                        other.past().get(add.id())
+                            && !adds(other.op())
+                            && elementsOf(other.op()).contains(element));
+        if (!observedByARemove) {
+          present.add((String) element);
+        }
       }
     }
     return present;
