@@ -90,15 +90,11 @@ public abstract class ReplicaStoreContract {
 
   /* Adds `count` elements "e<from>".. in one write. */
   private static dev.converge.crdt.Mutator<ORSet<String>> addMany(int from, int count) {
-    return (set, ctx) -> {
-      // The first add's delta starts the group: joining deltas visits only their elements.
-      Mutation<ORSet<String>> m = set.add(ctx.replica(), "e" + from);
-      for (int i = from + 1; i < from + count; i++) {
-        String e = "e" + i;
-        m = m.then(s -> s.add(ctx.replica(), e));
-      }
-      return m;
-    };
+    List<String> elements = new ArrayList<>();
+    for (int i = from; i < from + count; i++) {
+      elements.add("e" + i);
+    }
+    return ORSet.addingAll(elements);
   }
 
   @Test

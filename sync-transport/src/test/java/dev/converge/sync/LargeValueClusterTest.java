@@ -3,7 +3,6 @@ package dev.converge.sync;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.converge.crdt.Key;
-import dev.converge.crdt.Mutation;
 import dev.converge.crdt.Mutator;
 import dev.converge.crdt.ORSet;
 import dev.converge.crdt.PNCounter;
@@ -35,17 +34,10 @@ class LargeValueClusterTest {
     return o.setMaxFrameBytes(FRAME_BYTES);
   }
 
-  /* Adds elements from..to-1 in one write ("e-00042"-style strings of 14 characters). */
+  /* Adds elements from..to-1 in one write. */
   private static Mutator<ORSet<String>> addRange(int from, int to) {
-    return (set, ctx) -> {
-      // The first add's delta starts the group: joining deltas visits only their elements.
-      Mutation<ORSet<String>> m = set.add(ctx.replica(), element(from));
-      for (int i = from + 1; i < to; i++) {
-        String element = element(i);
-        m = m.then(s -> s.add(ctx.replica(), element));
-      }
-      return m;
-    };
+    return ORSet.addingAll(
+        IntStream.range(from, to).mapToObj(LargeValueClusterTest::element).toList());
   }
 
   private static String element(int i) {
