@@ -25,6 +25,8 @@ import java.util.Map;
  *     prune records it still remembers)
  * @param unknownTypesSkipped received states or deltas skipped because this build does not know
  *     their type tag or reads only older versions of its format (a rolling upgrade in progress)
+ * @param quorumReadsUnchanged quorum reads this node answered without its state, because the reader
+ *     already held the same (equal digests)
  * @param peers per-peer counters by node id
  */
 public record SyncMetrics(
@@ -44,6 +46,7 @@ public record SyncMetrics(
     long pruneEpoch,
     long prunedReplicaIds,
     long unknownTypesSkipped,
+    long quorumReadsUnchanged,
     Map<String, Peer> peers) {
 
   /**

@@ -202,4 +202,55 @@ class LargeValueClusterTest {
       assertThat(cluster.node(1).get(SET).await().isEmpty()).isTrue();
     }
   }
+
+  @Test
+  void aMajorityReadOfAKeyThePeersHoldAlikeShipsNoState() {
+    try (TestCluster cluster = TestCluster.start(3, LargeValueClusterTest::smallFrames)) {
+      cluster.awaitMembership();
+      writeBigSet(cluster.node(0), 0, ELEMENTS);
+      cluster.awaitConvergence(List.of(SET));
+      Replicator reader = cluster.node(0);
+      int stateBytes = encodedSize(reader.get(SET).await());
+
+      // Once every replica's digest of the key is current, the peers answer "same as yours".
+      ConvergenceProbe.until(
+          "a majority read answered from digests",
+          () -> {
+            long before = unchangedAnswers(cluster);
+            reader.get(SET, Consistency.majority(Duration.ofSeconds(30))).await();
+            return unchangedAnswers(cluster) >= before + 2;
+          });
+      // Replies of earlier reads (a read completes at the first peer's answer) land first.
+      ConvergenceProbe.until(
+          "the reader's links are quiet",
+          () -> {
+            long before = reader.metrics().bytesReceived();
+            TestCluster.sleep(300);
+            return reader.metrics().bytesReceived() - before < stateBytes / 8;
+          });
+      long received = reader.metrics().bytesReceived();
+      ORSet<String> read = reader.get(SET, Consistency.majority(Duration.ofSeconds(30))).await();
+      long shipped = reader.metrics().bytesReceived() - received;
+      assertThat(read.size()).isEqualTo(ELEMENTS);
+      assertThat(shipped)
+          .as("bytes received by the reader during the read, against a state of " + stateBytes)
+          .isLessThan(stateBytes / 4);
+
+      // A peer that holds more ships its state as before.
+      cluster.partition(List.of(2), List.of(0, 1));
+      cluster.node(2).update(SET, addRange(ELEMENTS, ELEMENTS + 1)).await();
+      cluster.heal();
+      cluster.partition(List.of(1), List.of(0, 2));
+      assertThat(reader.get(SET, Consistency.majority(Duration.ofSeconds(30))).await().size())
+          .isEqualTo(ELEMENTS + 1);
+    }
+  }
+
+  private static long unchangedAnswers(TestCluster cluster) {
+    long sum = 0;
+    for (Replicator node : cluster.nodes()) {
+      sum += node.metrics().quorumReadsUnchanged();
+    }
+    return sum;
+  }
 }

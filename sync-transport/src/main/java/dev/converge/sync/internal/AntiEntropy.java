@@ -49,6 +49,12 @@ import java.util.concurrent.CompletableFuture;
  */
 final class AntiEntropy {
 
+  /** A digest that takes this long marks its key heavy (see heavyUntil). */
+  static final long HEAVY_DIGEST_MILLIS = 20;
+
+  /** A heavy key waits this many times its digest's duration before the next one. */
+  static final long HEAVY_DIGEST_SPACING = 10;
+
   private static final Logger LOG = System.getLogger(AntiEntropy.class.getName());
 
   /** Joins a state received from a peer into the local replica. */
@@ -75,7 +81,22 @@ final class AntiEntropy {
   private Set<String> dirty = new LinkedHashSet<>();
   /* Keys whose tree digest is a peer's state this build cannot read (see unreadable). */
   private final Set<String> unreadableKeys = new HashSet<>();
+  /* Peers a push of states is being encoded for. */
+  private final Set<String> pushing = new HashSet<>();
+  private final java.util.function.Predicate<String> busy;
+  private final java.util.function.LongSupplier clock;
   private Future<Void> refreshing;
+  /*
+   * Keys whose last digest took HEAVY_DIGEST_MILLIS or more (a large state encoded whole): such a
+   * key is digested again no sooner than HEAVY_DIGEST_SPACING times that long after, so a hot large
+   * key costs at most about a tenth of a worker thread. Until then its digest is stale, which
+   * anti-entropy tolerates (it ships the current state of a key that differs) and currentDigest
+   * reports as unknown.
+   */
+  private final Map<String, Long> heavyUntil = new HashMap<>();
+
+  /* The keys whose digests the refresh under way is computing. */
+  private Set<String> refreshingKeys = Set.of();
 
   AntiEntropy(
       Context context,
@@ -86,7 +107,11 @@ final class AntiEntropy {
       StateSink sink,
       int maxBuckets,
       int maxChunkBytes,
-      Random random) {
+      Random random,
+      java.util.function.Predicate<String> busy,
+      java.util.function.LongSupplier clock) {
+    this.busy = busy;
+    this.clock = clock;
     this.random = random;
     this.context = context;
     this.store = store;
@@ -114,6 +139,19 @@ final class AntiEntropy {
     dirty.add(key);
   }
 
+  /**
+   * The digest of {@code key}'s stored state if it is known to be current, else null: a key changed
+   * since its digest was computed (or being recomputed), a key unknown here, or one whose digest is
+   * a peer's state this build cannot read. Every write acknowledged by this node marked its key
+   * changed before the acknowledgement, so a current digest covers all of them.
+   */
+  Long currentDigest(String key) {
+    if (dirty.contains(key) || refreshingKeys.contains(key) || unreadableKeys.contains(key)) {
+      return null;
+    }
+    return tree.digestOf(key);
+  }
+
   /** Reads the dirty keys' states and hashes them off the event loop, then updates the tree. */
   Future<Void> refresh() {
     if (refreshing != null) {
@@ -122,8 +160,22 @@ final class AntiEntropy {
     if (dirty.isEmpty()) {
       return Future.succeededFuture();
     }
-    List<String> batch = new ArrayList<>(dirty);
-    dirty = new LinkedHashSet<>();
+    long now = clock.getAsLong();
+    List<String> batch = new ArrayList<>(dirty.size());
+    Set<String> deferred = new LinkedHashSet<>();
+    for (String key : dirty) {
+      Long until = heavyUntil.get(key);
+      if (until != null && until > now) {
+        deferred.add(key); // a large key digested recently: later (see heavyUntil)
+      } else {
+        batch.add(key);
+      }
+    }
+    dirty = deferred;
+    if (batch.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    refreshingKeys = new HashSet<>(batch);
     List<CompletableFuture<Optional<TypedState<?>>>> reads = new ArrayList<>(batch.size());
     for (String key : batch) {
       reads.add(store.read(key));
@@ -139,22 +191,34 @@ final class AntiEntropy {
         readsDone
             .compose(
                 x ->
-                    context.<Map<String, Long>>executeBlocking(
+                    context.<Map<String, long[]>>executeBlocking(
                         () -> {
-                          Map<String, Long> digests = new HashMap<>();
+                          Map<String, long[]> digests = new HashMap<>();
                           for (int i = 0; i < batch.size(); i++) {
                             String key = batch.get(i);
-                            reads.get(i).join().ifPresent(st -> digests.put(key, digest(key, st)));
+                            Optional<TypedState<?>> state = reads.get(i).join();
+                            if (state.isPresent()) {
+                              long start = System.nanoTime();
+                              long digest = digest(key, state.get());
+                              digests.put(key, new long[] {digest, System.nanoTime() - start});
+                            }
                           }
                           return digests;
                         },
                         false))
             .map(
                 digests -> {
+                  long done = clock.getAsLong();
                   digests.forEach(
-                      (key, digest) -> {
+                      (key, digestAndNanos) -> {
                         unreadableKeys.remove(key);
-                        tree.put(key, digest);
+                        tree.put(key, digestAndNanos[0]);
+                        long millis = digestAndNanos[1] / 1_000_000;
+                        if (millis >= HEAVY_DIGEST_MILLIS) {
+                          heavyUntil.put(key, done + HEAVY_DIGEST_SPACING * millis);
+                        } else {
+                          heavyUntil.remove(key);
+                        }
                       });
                   return (Void) null;
                 })
@@ -165,6 +229,7 @@ final class AntiEntropy {
         x -> {
           if (refreshing == running) {
             refreshing = null;
+            refreshingKeys = Set.of();
           }
         });
     return running;
@@ -320,9 +385,12 @@ final class AntiEntropy {
    * transport cuts it into chunks.
    */
   private void pushStates(String peer, long session, List<String> keys) {
-    if (keys.isEmpty()) {
+    // One push per peer at a time, and none while a large frame to it is still queued: sessions
+    // in a row must not pile up copies of a large state.
+    if (keys.isEmpty() || pushing.contains(peer) || busy.test(peer)) {
       return;
     }
+    pushing.add(peer);
     List<CompletableFuture<Optional<TypedState<?>>>> reads = new ArrayList<>();
     for (String key : keys) {
       reads.add(store.read(key));
@@ -348,6 +416,7 @@ final class AntiEntropy {
                       return encoded;
                     },
                     false))
+        .onComplete(x -> pushing.remove(peer))
         .onSuccess(
             encoded -> {
               List<KeyBytes> chunk = new ArrayList<>();

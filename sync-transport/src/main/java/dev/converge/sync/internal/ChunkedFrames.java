@@ -4,6 +4,9 @@ import dev.converge.sync.internal.Message.Chunk;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -39,18 +42,23 @@ final class ChunkedFrames {
     private int offset;
     private long unflushed;
     private boolean closed;
+    private boolean pumping;
+    private final Consumer<Runnable> later;
 
     /**
      * @param chunkBytes most body bytes per chunk
      * @param windowBytes most chunk bytes written and not yet flushed
      * @param maxQueuedBytes most frame bytes queued; a frame past it is refused
      * @param write writes one frame; completes once it is flushed
+     * @param later runs a task later on the link's context
      */
     Sender(
         int chunkBytes,
         int windowBytes,
         long maxQueuedBytes,
-        Function<Buffer, Future<Void>> write) {
+        Function<Buffer, Future<Void>> write,
+        Consumer<Runnable> later) {
+      this.later = later;
       this.chunkBytes = chunkBytes;
       this.windowBytes = windowBytes;
       this.maxQueuedBytes = maxQueuedBytes;
@@ -89,8 +97,30 @@ final class ChunkedFrames {
       queuedBytes = 0;
     }
 
+    /*
+     * Writes chunks while fewer than windowBytes are unflushed, and at most windowBytes per call, so
+     * one event-loop task never writes a whole large frame: a write that completes at once (the
+     * socket took it) does not recurse here, and what remains after a window's worth goes on in a
+     * later task.
+     */
     private void pump() {
-      while (!closed && unflushed < windowBytes) {
+      if (pumping) {
+        return;
+      }
+      pumping = true;
+      try {
+        writeWindow();
+      } finally {
+        pumping = false;
+      }
+      if (!closed && unflushed < windowBytes && (current != null || !queue.isEmpty())) {
+        later.accept(this::pump); // the window was flushed at once: go on in a later task
+      }
+    }
+
+    private void writeWindow() {
+      long written = 0;
+      while (!closed && unflushed < windowBytes && written < windowBytes) {
         if (current == null) {
           current = queue.poll();
           if (current == null) {
@@ -115,6 +145,7 @@ final class ChunkedFrames {
         }
         Buffer frame = FrameCodec.encode(chunk);
         unflushed += frame.length();
+        written += frame.length();
         write
             .apply(frame)
             .onComplete(
@@ -129,7 +160,8 @@ final class ChunkedFrames {
   /** Reassembles the chunks arriving on one connection. Confined to the link's context. */
   static final class Assembler {
     private final int maxFrameBytes;
-    private Buffer partial;
+    private List<byte[]> parts;
+    private int received;
     private long transfer;
     private int total;
 
@@ -148,7 +180,7 @@ final class ChunkedFrames {
      */
     Buffer accept(Chunk chunk) {
       if (chunk.offset() == 0) {
-        if (partial != null) {
+        if (parts != null) {
           throw new ProtocolException(
               "chunked transfer " + chunk.transfer() + " began before " + transfer + " ended");
         }
@@ -156,30 +188,39 @@ final class ChunkedFrames {
           throw new ProtocolException(
               "chunked frame of " + chunk.total() + " bytes outside 1.." + maxFrameBytes);
         }
-        partial = Buffer.buffer(Math.min(chunk.total(), 1 << 20));
+        parts = new ArrayList<>();
+        received = 0;
         transfer = chunk.transfer();
         total = chunk.total();
-      } else if (partial == null
+      } else if (parts == null
           || chunk.transfer() != transfer
           || chunk.total() != total
-          || chunk.offset() != partial.length()) {
+          || chunk.offset() != received) {
         throw new ProtocolException("chunk out of order (transfer " + chunk.transfer() + ")");
       }
-      if (chunk.bytes().length == 0 || (long) partial.length() + chunk.bytes().length > total) {
+      if (chunk.bytes().length == 0 || (long) received + chunk.bytes().length > total) {
         throw new ProtocolException("chunk overruns its transfer of " + total + " bytes");
       }
-      partial.appendBytes(chunk.bytes());
-      if (partial.length() < total) {
+      // The pieces are kept as they came and copied once, into a frame of the exact size, at the
+      // end: no buffer grown (and copied) again and again while a large frame arrives.
+      parts.add(chunk.bytes());
+      received += chunk.bytes().length;
+      if (received < total) {
         return null;
       }
-      Buffer whole = partial;
-      partial = null;
-      return whole;
+      byte[] whole = new byte[total];
+      int at = 0;
+      for (byte[] part : parts) {
+        System.arraycopy(part, 0, whole, at, part.length);
+        at += part.length;
+      }
+      parts = null;
+      return Buffer.buffer(whole);
     }
 
     /** True while a transfer is under way. */
     boolean inProgress() {
-      return partial != null;
+      return parts != null;
     }
   }
 }

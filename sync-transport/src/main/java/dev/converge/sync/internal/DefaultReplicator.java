@@ -158,6 +158,7 @@ public final class DefaultReplicator implements Replicator {
                       metrics,
                       this::send,
                       this::mergeRemote,
+                      this::mergeLarge,
                       () -> membership.counted(),
                       this::canSend,
                       this::startAntiEntropy,
@@ -171,10 +172,12 @@ public final class DefaultReplicator implements Replicator {
                       decoder,
                       metrics,
                       this::send,
-                      this::mergeFullState,
+                      this::mergeLarge,
                       options.getAntiEntropyMaxBuckets(),
                       Math.max(1024, options.getMaxFrameBytes() / 2),
-                      random);
+                      random,
+                      peer -> transport.busy(peer),
+                      System::currentTimeMillis);
               quorum =
                   new QuorumCoordinator(
                       vertx,
@@ -183,7 +186,9 @@ public final class DefaultReplicator implements Replicator {
                       decoder,
                       this::send,
                       this::mergeRemote,
-                      this::mergeFullState,
+                      this::mergeLarge,
+                      key -> antiEntropy.currentDigest(key),
+                      metrics,
                       options.getMinQuorumSize(),
                       random);
               transport = transportFactory.create(new TransportEvents(), this::hello);
@@ -693,11 +698,12 @@ public final class DefaultReplicator implements Replicator {
   }
 
   /*
-   * A full state received (anti-entropy, a quorum read's reply): its join visits the whole local
-   * state, so with a store that writes on the caller's thread it runs on a worker thread, never
-   * on the event loop. Pruning's inbound path may be called from any thread.
+   * A join that visits much: a full state received (anti-entropy, a quorum read's reply; it visits
+   * the whole local state) or a large delta. With a store that writes on the caller's thread it
+   * runs on a worker thread, never on the event loop. Pruning's inbound path may be called from
+   * any thread.
    */
-  private Future<Boolean> mergeFullState(String peer, String key, TypedState<?> state) {
+  private Future<Boolean> mergeLarge(String peer, String key, TypedState<?> state) {
     if (!store.writesOnCallerThread()) {
       return mergeRemote(peer, key, state);
     }

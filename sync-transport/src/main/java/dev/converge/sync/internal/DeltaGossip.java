@@ -56,6 +56,7 @@ final class DeltaGossip {
   private final Metrics metrics;
   private final AntiEntropy.Sender sender;
   private final QuorumCoordinator.Merger merger;
+  private final QuorumCoordinator.Merger largeMerger;
   private final Supplier<List<String>> peers;
   private final Predicate<String> canSend;
   private final Consumer<String> repair;
@@ -71,6 +72,8 @@ final class DeltaGossip {
   /**
    * @param peers the members to gossip with, sorted
    * @param canSend whether a frame to a peer can go now (linked, not cut off)
+   * @param largeMerger joins a delta larger than {@link InboundStates#DEFAULT_INLINE_BYTES} (off
+   *     the event loop where the store would run it there)
    * @param repair starts anti-entropy with a peer that fell behind the buffer
    * @param busy whether the link to a peer still has a chunked frame queued
    * @param retransmitMillis how long an unacknowledged interval waits before it is sent again (plus
@@ -85,6 +88,7 @@ final class DeltaGossip {
       Metrics metrics,
       AntiEntropy.Sender sender,
       QuorumCoordinator.Merger merger,
+      QuorumCoordinator.Merger largeMerger,
       Supplier<List<String>> peers,
       Predicate<String> canSend,
       Consumer<String> repair,
@@ -101,6 +105,7 @@ final class DeltaGossip {
     this.metrics = metrics;
     this.sender = sender;
     this.merger = merger;
+    this.largeMerger = largeMerger;
     this.peers = peers;
     this.canSend = canSend;
     this.repair = repair;
@@ -248,8 +253,10 @@ final class DeltaGossip {
     List<Deltas> frames = new ArrayList<>();
     long budget = maxFrameBytes;
     int start = 0;
+    // Each frame starts from twice the count that fitted the last one, not from the maximum: a run
+    // of large deltas is not joined and encoded whole once per frame.
+    int maxDeltas = MAX_DELTAS_PER_FRAME;
     while (start < entries.size() && frames.size() < MAX_FRAMES_PER_PUSH && budget > 0) {
-      int maxDeltas = MAX_DELTAS_PER_FRAME;
       while (true) {
         DeltaBuffer.Interval interval =
             DeltaBuffer.join(entries, start, maxDeltas, MAX_KEYS_PER_FRAME);
@@ -263,6 +270,7 @@ final class DeltaGossip {
           frames.add(frame);
           budget -= size;
           start += (int) count;
+          maxDeltas = (int) Math.min(MAX_DELTAS_PER_FRAME, 2 * count);
           break;
         }
         maxDeltas = (int) Math.max(1, count / 2);
@@ -299,8 +307,14 @@ final class DeltaGossip {
               List<Future<Boolean>> merges = new ArrayList<>(deltas.size());
               for (int i = 0; i < deltas.size(); i++) {
                 metrics.deltasReceived.increment();
+                KeyBytes entry = m.deltas().get(i);
                 if (deltas.get(i) != null) {
-                  merges.add(merger.merge(peer, m.deltas().get(i).key(), deltas.get(i)));
+                  // A large delta's join is long too: off the event loop (see largeMerger).
+                  merges.add(
+                      (entry.state().length > InboundStates.DEFAULT_INLINE_BYTES
+                              ? largeMerger
+                              : merger)
+                          .merge(peer, entry.key(), deltas.get(i)));
                 }
               }
               // Acknowledge once every delta of the interval is durable here (or failed for good).

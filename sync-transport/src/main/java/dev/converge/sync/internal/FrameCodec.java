@@ -166,8 +166,10 @@ final class FrameCodec {
     } else if (message instanceof QuorumRead m) {
       b.appendByte(QUORUM_READ).appendLong(m.request());
       str(b, m.key());
+      b.appendLong(m.digest());
     } else if (message instanceof QuorumReadReply m) {
       b.appendByte(QUORUM_READ_REPLY).appendLong(m.request());
+      b.appendByte((byte) (m.sameAsYours() ? 1 : 0));
       bytes(b, m.state());
     } else if (message instanceof PrunePush m) {
       b.appendByte(PRUNE_PUSH).appendLong(m.request()).appendLong(m.seq());
@@ -330,8 +332,12 @@ final class FrameCodec {
           case QUORUM_WRITE ->
               new QuorumWrite(in.readLong(), in.readString(), in.readBytes(maxStateBytes));
           case QUORUM_WRITE_ACK -> new QuorumWriteAck(in.readLong());
-          case QUORUM_READ -> new QuorumRead(in.readLong(), in.readString());
-          case QUORUM_READ_REPLY -> new QuorumReadReply(in.readLong(), in.readBytes(maxStateBytes));
+          case QUORUM_READ -> new QuorumRead(in.readLong(), in.readString(), in.readLong());
+          case QUORUM_READ_REPLY -> {
+            long request = in.readLong();
+            boolean sameAsYours = in.readBoolean();
+            yield new QuorumReadReply(request, in.readBytes(maxStateBytes), sameAsYours);
+          }
           case PRUNE_PUSH ->
               new PrunePush(in.readLong(), in.readLong(), readKeyBytes(in, maxStateBytes));
           case PRUNE_ACK -> new PruneAck(in.readLong());

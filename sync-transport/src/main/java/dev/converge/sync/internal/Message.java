@@ -171,11 +171,29 @@ sealed interface Message {
   /** The quorum write {@code request} is durable on the sender. */
   record QuorumWriteAck(long request) implements Message {}
 
-  /** Quorum read: send back your state of {@code key}. */
-  record QuorumRead(long request, String key) implements Message {}
+  /**
+   * Quorum read: send back your state of {@code key}, unless its digest is {@code digest} (the
+   * reader's own state's, 0 if it has none at hand): then say so instead of sending it.
+   */
+  record QuorumRead(long request, String key, long digest) implements Message {
 
-  /** Reply to a quorum read: the sender's state, or an empty array if it never saw the key. */
-  record QuorumReadReply(long request, byte[] state) implements Message {}
+    /** A read that asks for the state whatever it is. */
+    QuorumRead(long request, String key) {
+      this(request, key, 0);
+    }
+  }
+
+  /**
+   * Reply to a quorum read: the sender's state, or an empty array if it never saw the key; with
+   * {@code sameAsYours}, no state: the sender's has the digest the reader sent.
+   */
+  record QuorumReadReply(long request, byte[] state, boolean sameAsYours) implements Message {
+
+    /** A reply with a state (or none if the sender never saw the key). */
+    QuorumReadReply(long request, byte[] state) {
+      this(request, state, false);
+    }
+  }
 
   /** Pruning, collect: full states of keys that name a replica of record {@code seq}. */
   record PrunePush(long request, long seq, List<KeyBytes> states) implements Message {}

@@ -24,6 +24,7 @@ final class Metrics {
   final LongAdder protocolErrors = new LongAdder();
   final LongAdder authFailures = new LongAdder();
   final LongAdder unknownTypesSkipped = new LongAdder();
+  final LongAdder quorumReadsUnchanged = new LongAdder();
 
   /** Per-peer counters. */
   static final class Peer {
@@ -89,6 +90,7 @@ final class Metrics {
         pruneEpoch,
         prunedReplicaIds,
         unknownTypesSkipped.sum(),
+        quorumReadsUnchanged.sum(),
         Map.copyOf(perPeer));
   }
 }

@@ -564,7 +564,13 @@ final class PeerTransport implements Transport {
       // Room for a whole frame beside chunks in flight: a small frame is dropped only when the
       // peer has not taken this much.
       s.setWriteQueueMaxSize(options.getMaxFrameBytes() + CHUNK_WINDOW_BYTES);
-      chunks = new ChunkedFrames.Sender(chunkBytes, CHUNK_WINDOW_BYTES, maxMessageBytes, s::write);
+      chunks =
+          new ChunkedFrames.Sender(
+              chunkBytes,
+              CHUNK_WINDOW_BYTES,
+              maxMessageBytes,
+              s::write,
+              task -> vertx.runOnContext(v -> task.run()));
       ready = true;
       backoffMillis = options.getReconnectMinMillis();
       OutboundLink previous = byPeer.put(ok.nodeId(), this);

@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Reads and writes that need more than the local replica (Akka's {@code WriteMajority} / {@code
@@ -49,6 +50,8 @@ final class QuorumCoordinator {
   private final AntiEntropy.Sender sender;
   private final Merger merger;
   private final Merger fullStateMerger;
+  private final Function<String, Long> digests;
+  private final Metrics metrics;
   private final Random random;
   private final int minQuorumSize;
   private final Map<Long, Pending> pending = new HashMap<>();
@@ -77,6 +80,8 @@ final class QuorumCoordinator {
       AntiEntropy.Sender sender,
       Merger merger,
       Merger fullStateMerger,
+      Function<String, Long> digests,
+      Metrics metrics,
       int minQuorumSize,
       Random random) {
     this.minQuorumSize = minQuorumSize;
@@ -89,6 +94,8 @@ final class QuorumCoordinator {
     this.sender = sender;
     this.merger = merger;
     this.fullStateMerger = fullStateMerger;
+    this.digests = digests;
+    this.metrics = metrics;
   }
 
   /**
@@ -157,7 +164,9 @@ final class QuorumCoordinator {
         () -> failure(Operation.READ, key, consistency, p, members),
         promise);
     readTargets.put(request, key);
-    sendAll(p, new QuorumRead(request, key.name()), peers);
+    // With the digest of this replica's state: a replica holding the same answers without it.
+    Long digest = digests.apply(key.name());
+    sendAll(p, new QuorumRead(request, key.name(), digest == null ? 0 : digest), peers);
     return promise.future();
   }
 
@@ -275,6 +284,12 @@ final class QuorumCoordinator {
     } else if (message instanceof QuorumWriteAck m) {
       answered(m.request(), peer);
     } else if (message instanceof QuorumRead m) {
+      Long mine = digests.apply(m.key());
+      if (m.digest() != 0 && mine != null && mine == m.digest()) {
+        metrics.quorumReadsUnchanged.increment();
+        sender.send(peer, new QuorumReadReply(m.request(), new byte[0], true));
+        return true;
+      }
       // Encoded on a worker thread: the state may be large.
       Future.fromCompletionStage(store.read(m.key()), context)
           .compose(
@@ -292,7 +307,8 @@ final class QuorumCoordinator {
       if (key == null) {
         return true; // late or unknown reply
       }
-      if (m.state().length == 0) {
+      if (m.sameAsYours() || m.state().length == 0) {
+        // Same as this replica's state when it asked (states only grow), or never written there.
         answered(m.request(), peer);
       } else {
         decoder

@@ -75,7 +75,9 @@ class AntiEntropyRefreshTest {
             (peer, key, state) -> Future.succeededFuture(false),
             64,
             1 << 20,
-            new java.util.Random(1));
+            new java.util.Random(1),
+            peer -> false,
+            System::currentTimeMillis);
 
     store.merge("a", counter(1)).join();
     antiEntropy.changed("a");
