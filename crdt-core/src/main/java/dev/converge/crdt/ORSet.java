@@ -488,6 +488,14 @@ public final class ORSet<E> implements Crdt<ORSet<E>>, ReplicaPruning<ORSet<E>> 
       return this;
     }
     if (!delta && !other.delta) {
+      // The empty state is the bottom of the lattice: joining it changes nothing. O(1), so a
+      // replica that receives a large state for a key it never held does not rebuild it.
+      if (other.entries.isEmpty() && other.context.isEmpty()) {
+        return this;
+      }
+      if (entries.isEmpty() && context.isEmpty()) {
+        return other;
+      }
       return mergeStates(other);
     }
     if (delta && other.delta) {
