@@ -157,6 +157,21 @@ final class ChunkedFrames {
     }
   }
 
+  /** The pieces of one reassembled frame body, {@code total} bytes in all. */
+  record Whole(List<byte[]> parts, int total) {
+
+    /** The body in one buffer: one copy of every piece; may run on any thread. */
+    Buffer buffer() {
+      byte[] body = new byte[total];
+      int at = 0;
+      for (byte[] part : parts) {
+        System.arraycopy(part, 0, body, at, part.length);
+        at += part.length;
+      }
+      return Buffer.buffer(body);
+    }
+  }
+
   /** Reassembles the chunks arriving on one connection. Confined to the link's context. */
   static final class Assembler {
     private final int maxFrameBytes;
@@ -173,12 +188,12 @@ final class ChunkedFrames {
     }
 
     /**
-     * Adds one chunk; returns the whole frame body once its last chunk arrived, else null.
+     * Adds one chunk; returns the whole frame body's pieces once its last chunk arrived, else null.
      *
      * @throws ProtocolException if the chunk does not continue the transfer in progress, or its
      *     transfer would exceed the limit
      */
-    Buffer accept(Chunk chunk) {
+    Whole accept(Chunk chunk) {
       if (chunk.offset() == 0) {
         if (parts != null) {
           throw new ProtocolException(
@@ -208,14 +223,9 @@ final class ChunkedFrames {
       if (received < total) {
         return null;
       }
-      byte[] whole = new byte[total];
-      int at = 0;
-      for (byte[] part : parts) {
-        System.arraycopy(part, 0, whole, at, part.length);
-        at += part.length;
-      }
+      Whole whole = new Whole(parts, total);
       parts = null;
-      return Buffer.buffer(whole);
+      return whole;
     }
 
     /** True while a transfer is under way. */

@@ -274,6 +274,7 @@ final class PeerTransport implements Transport {
     final NetSocket socket;
     final FrameParser parser = new FrameParser(HANDSHAKE_MAX_FRAME_BYTES, this);
     final ChunkedFrames.Assembler assembler = new ChunkedFrames.Assembler(maxMessageBytes);
+    boolean refusedOnce;
     final long handshakeTimer;
     Hello theirHello;
     Buffer helloBody;
@@ -314,23 +315,47 @@ final class PeerTransport implements Transport {
       }
     }
 
-    /* A chunk of a large frame; the frame is handled once whole. */
+    /*
+     * A chunk of a large frame; the frame is handled once whole. Its pieces are joined and decoded
+     * on a worker thread (copying a large frame takes long), and it is handled on the context when
+     * done: frames that arrive meanwhile may be handled before it, which every receiver allows.
+     */
     private void reassemble(Chunk chunk) {
-      Message message;
+      ChunkedFrames.Whole whole;
       try {
-        Buffer whole = assembler.accept(chunk);
-        if (whole == null) {
-          return;
-        }
-        message = FrameCodec.decode(whole, 0, whole.length(), maxMessageBytes);
-        if (message instanceof Chunk) {
-          throw new ProtocolException("a " + kind(message) + " frame cannot travel in chunks");
-        }
+        whole = assembler.accept(chunk);
       } catch (ProtocolException e) {
         refused(e);
         return;
       }
-      deliver(message);
+      if (whole == null) {
+        return;
+      }
+      vertx
+          .<Message>executeBlocking(
+              () -> {
+                Buffer body = whole.buffer();
+                Message message = FrameCodec.decode(body, 0, body.length(), maxMessageBytes);
+                if (message instanceof Chunk) {
+                  throw new ProtocolException("a Chunk frame cannot travel in chunks");
+                }
+                return message;
+              },
+              false)
+          .onSuccess(
+              message -> {
+                if (!refusedOnce) {
+                  deliver(message);
+                }
+              })
+          .onFailure(
+              e -> {
+                if (e instanceof ProtocolException p) {
+                  refused(p);
+                } else {
+                  LOG.log(Level.ERROR, "failed decoding a chunked frame from " + peer, e);
+                }
+              });
     }
 
     private void deliver(Message message) {
@@ -411,6 +436,10 @@ final class PeerTransport implements Transport {
 
     @Override
     public void refused(ProtocolException reason) {
+      if (refusedOnce) {
+        return; // already closing (a chunked frame decoded late may find it so)
+      }
+      refusedOnce = true;
       parser.fail();
       vertx.cancelTimer(handshakeTimer);
       metrics.protocolErrors.increment();

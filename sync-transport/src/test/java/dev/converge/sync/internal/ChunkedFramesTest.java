@@ -65,9 +65,9 @@ class ChunkedFramesTest {
     ChunkedFrames.Assembler assembler = new ChunkedFrames.Assembler(1 << 20);
     List<Buffer> whole = new ArrayList<>();
     for (Buffer frame : written) {
-      Buffer done = assembler.accept(decodeChunk(frame));
+      ChunkedFrames.Whole done = assembler.accept(decodeChunk(frame));
       if (done != null) {
-        whole.add(done);
+        whole.add(done.buffer());
       }
     }
     assertThat(whole).hasSize(2);
