@@ -28,8 +28,36 @@ sealed interface Message {
         || message instanceof QuorumReadReply;
   }
 
+  /** Bytes of encoded states a frame carries (0 for frames that carry none). */
+  static long stateBytes(Message message) {
+    if (message instanceof Deltas m) {
+      return KeyBytes.total(m.deltas());
+    } else if (message instanceof AeStates m) {
+      return KeyBytes.total(m.states());
+    } else if (message instanceof PrunePush m) {
+      return KeyBytes.total(m.states());
+    } else if (message instanceof PruneStates m) {
+      return KeyBytes.total(m.states());
+    } else if (message instanceof QuorumWrite m) {
+      return m.delta().length;
+    } else if (message instanceof QuorumReadReply m) {
+      return m.state().length;
+    }
+    return 0;
+  }
+
   /** A key with an encoded {@code TypedState} (a delta or a full state). */
-  record KeyBytes(String key, byte[] state) {}
+  record KeyBytes(String key, byte[] state) {
+
+    /** The bytes of all their states. */
+    static long total(List<KeyBytes> entries) {
+      long n = 0;
+      for (KeyBytes kb : entries) {
+        n += kb.state().length;
+      }
+      return n;
+    }
+  }
 
   /** A key and the digest of its encoded state. */
   record KeyDigest(String key, long digest) {}

@@ -55,6 +55,9 @@ final class PeerTransport implements Transport {
   /** Most bytes of one chunk of a large frame ({@link ChunkedFrames}). */
   static final int MAX_CHUNK_BYTES = 256 * 1024;
 
+  /** Frames carrying more state bytes than this are encoded on a worker thread. */
+  static final int ENCODE_OFF_LOOP_BYTES = 1024 * 1024;
+
   /** Chunk bytes written to one connection and not yet flushed, at most. */
   static final int CHUNK_WINDOW_BYTES = 1024 * 1024;
 
@@ -182,17 +185,39 @@ final class PeerTransport implements Transport {
   @Override
   public boolean busy(String peer) {
     OutboundLink link = byPeer.get(peer);
-    return link != null && link.chunks != null && link.chunks.queuedBytes() > 0;
+    return link != null
+        && (link.encoding > 0 || (link.chunks != null && link.chunks.queuedBytes() > 0));
   }
 
-  /** Sends on this node's outbound link; a frame is never queued while the link is down. */
+  /**
+   * Sends on this node's outbound link; a frame is never queued while the link is down. A frame
+   * carrying more than {@link #ENCODE_OFF_LOOP_BYTES} of states is encoded (copied into one buffer)
+   * on a worker thread and queued when done.
+   */
   @Override
   public boolean send(String peer, Message message) {
     OutboundLink link = byPeer.get(peer);
     if (link == null || !link.ready) {
       return false;
     }
-    Buffer frame = FrameCodec.encode(message);
+    if (Message.stateBytes(message) <= ENCODE_OFF_LOOP_BYTES) {
+      return send(peer, link, message, FrameCodec.encode(message));
+    }
+    ChunkedFrames.Sender chunks = link.chunks;
+    link.encoding++;
+    vertx
+        .executeBlocking(() -> FrameCodec.encode(message), false)
+        .onComplete(
+            encoded -> {
+              link.encoding--;
+              if (encoded.succeeded() && link.ready && link.chunks == chunks) {
+                send(peer, link, message, encoded.result());
+              }
+            });
+    return true;
+  }
+
+  private boolean send(String peer, OutboundLink link, Message message, Buffer frame) {
     LinkFilter.Verdict verdict = filter.judge(peer, frame.length());
     if (verdict.drop()) {
       return true;
@@ -342,12 +367,9 @@ final class PeerTransport implements Transport {
                 return message;
               },
               false)
-          .onSuccess(
-              message -> {
-                if (!refusedOnce) {
-                  deliver(message);
-                }
-              })
+          // Received whole before anything later on the connection: handled even if a later
+          // frame got the connection refused meanwhile, as a frame handled at once would be.
+          .onSuccess(this::deliver)
           .onFailure(
               e -> {
                 if (e instanceof ProtocolException p) {
@@ -485,6 +507,8 @@ final class PeerTransport implements Transport {
     final PeerAddress address;
     NetSocket socket;
     ChunkedFrames.Sender chunks;
+    /* Large frames being encoded on a worker thread for this link. */
+    int encoding;
     boolean ready;
     boolean stopped;
     long backoffMillis = options.getReconnectMinMillis();

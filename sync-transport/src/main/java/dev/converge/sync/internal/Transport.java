@@ -64,7 +64,7 @@ interface Transport {
   /** True if frames can be sent to {@code peer} now. */
   boolean isLinked(String peer);
 
-  /** True while a frame sent to {@code peer} in chunks is still being written. */
+  /** True while a large frame sent to {@code peer} is still being encoded or written in chunks. */
   default boolean busy(String peer) {
     return false;
   }
