@@ -25,6 +25,8 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.function.LongSupplier;
+import java.util.function.Predicate;
 
 /**
  * Anti-entropy: repairs whatever delta propagation missed by comparing {@link DigestTree}s with one
@@ -45,7 +47,11 @@ import java.util.concurrent.CompletableFuture;
  *
  * <p>Digests are refreshed lazily: a changed key is queued with its newest state, and the queue is
  * encoded and hashed off the event loop before a session runs. A hot key is thus hashed once per
- * round, not once per write. Confined to the replicator's context.
+ * round, not once per write, and a large one (its digest took 20 ms or more) at most once per ten
+ * times that. States pushed to a peer are encoded off the event loop too, one batch per peer at a
+ * time and none while a chunked frame to it is still queued. A state of a type this build cannot
+ * read leaves its digest in the tree (see {@code unreadable}). Confined to the replicator's
+ * context.
  */
 final class AntiEntropy {
 
@@ -83,8 +89,8 @@ final class AntiEntropy {
   private final Set<String> unreadableKeys = new HashSet<>();
   /* Peers a push of states is being encoded for. */
   private final Set<String> pushing = new HashSet<>();
-  private final java.util.function.Predicate<String> busy;
-  private final java.util.function.LongSupplier clock;
+  private final Predicate<String> busy;
+  private final LongSupplier clock;
   private Future<Void> refreshing;
   /*
    * Keys whose last digest took HEAVY_DIGEST_MILLIS or more (a large state encoded whole): such a
@@ -108,8 +114,8 @@ final class AntiEntropy {
       int maxBuckets,
       int maxChunkBytes,
       Random random,
-      java.util.function.Predicate<String> busy,
-      java.util.function.LongSupplier clock) {
+      Predicate<String> busy,
+      LongSupplier clock) {
     this.busy = busy;
     this.clock = clock;
     this.random = random;
