@@ -31,8 +31,11 @@ import java.util.logging.Logger;
  *       over the whole run (worst stall reported).
  * </ol>
  *
+ * <p>With {@code --curve} instead: local updates/s to one OR-Set already holding 10, 1,000, 100,000
+ * and 1,000,000 elements on a 3-node cluster (one add each, 64 in flight, 5 s per size).
+ *
  * <p>Run: {@code java -cp benchmarks/target/benchmarks.jar dev.converge.bench.LargeValueBenchmark
- * [--elements 1000000] [--batch 10000]}
+ * [--elements 1000000] [--batch 10000] | --curve}
  */
 public final class LargeValueBenchmark {
 
@@ -47,8 +50,12 @@ public final class LargeValueBenchmark {
       switch (args[i]) {
         case "--elements" -> elements = Integer.parseInt(args[++i]);
         case "--batch" -> batch = Integer.parseInt(args[++i]);
+        case "--curve" -> {
+          curve();
+          return;
+        }
         default -> {
-          System.err.println("usage: LargeValueBenchmark [--elements N] [--batch N]");
+          System.err.println("usage: LargeValueBenchmark [--elements N] [--batch N] | --curve");
           System.exit(2);
         }
       }
@@ -97,6 +104,56 @@ public final class LargeValueBenchmark {
       }
       for (Vertx vertx : vertxes) {
         vertx.close().await();
+      }
+    }
+  }
+
+  /*
+   * The hot-key curve: on a 3-node cluster, local updates/s (one add each, 64 in flight) to one
+   * OR-Set already holding 10 ... 1,000,000 elements, for 5 s per size, while the other two nodes
+   * replicate it. Flat is the goal (issue 17, item 3).
+   */
+  private static void curve() {
+    for (int size : new int[] {10, 1_000, 100_000, 1_000_000}) {
+      List<Vertx> vertxes = new ArrayList<>();
+      List<Replicator> nodes = new ArrayList<>();
+      try {
+        Replicator a = start("a", List.of(), vertxes, nodes);
+        String seed = "127.0.0.1:" + a.port();
+        Replicator b = start("b", List.of(seed), vertxes, nodes);
+        start("c", List.of(seed), vertxes, nodes);
+        awaitMembers(a, 2);
+        for (int from = 0; from < size; from += 100_000) {
+          a.update(SET, addRange(from, Math.min(size, from + 100_000))).await();
+        }
+        awaitSize(b, size);
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        java.util.ArrayDeque<io.vertx.core.Future<ORSet<String>>> inFlight =
+            new java.util.ArrayDeque<>();
+        long done = 0;
+        long start = System.nanoTime();
+        int next = size;
+        while (System.nanoTime() < end) {
+          while (inFlight.size() < 64) {
+            inFlight.add(a.update(SET, ORSet.adding(String.format("element-%06d", next++))));
+          }
+          inFlight.poll().await();
+          done++;
+        }
+        while (!inFlight.isEmpty()) {
+          inFlight.poll().await();
+          done++;
+        }
+        double perSecond = done / ((System.nanoTime() - start) / 1e9);
+        System.out.printf(
+            "large-value.hot-key-curve elements=%d updates_per_s=%.0f%n", size, perSecond);
+      } finally {
+        for (Replicator node : nodes) {
+          node.close().await();
+        }
+        for (Vertx vertx : vertxes) {
+          vertx.close().await();
+        }
       }
     }
   }
