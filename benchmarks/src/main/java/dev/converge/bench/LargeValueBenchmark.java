@@ -99,12 +99,7 @@ public final class LargeValueBenchmark {
           "large-value.event-loop-stalls warnings_over_50ms=%d worst_ms=%d%n",
           stalls.count.get(), stalls.worstMillis.get());
     } finally {
-      for (Replicator node : nodes) {
-        node.close().await();
-      }
-      for (Vertx vertx : vertxes) {
-        vertx.close().await();
-      }
+      closeAll(nodes, vertxes);
     }
   }
 
@@ -148,13 +143,17 @@ public final class LargeValueBenchmark {
         System.out.printf(
             "large-value.hot-key-curve elements=%d updates_per_s=%.0f%n", size, perSecond);
       } finally {
-        for (Replicator node : nodes) {
-          node.close().await();
-        }
-        for (Vertx vertx : vertxes) {
-          vertx.close().await();
-        }
+        closeAll(nodes, vertxes);
       }
+    }
+  }
+
+  private static void closeAll(List<Replicator> nodes, List<Vertx> vertxes) {
+    for (Replicator node : nodes) {
+      node.close().await();
+    }
+    for (Vertx vertx : vertxes) {
+      vertx.close().await();
     }
   }
 
